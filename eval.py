@@ -1,0 +1,39 @@
+"""Evaluate an actor checkpoint: python eval.py [--ckpt_file FILE] [--key value ...].
+
+Prints one line per deterministic episode and a last line `avgReward: <mean return>`.
+"""
+import sys
+
+import numpy as np
+
+import src.runtime  # noqa: F401  (sets the MindSpore runtime environment before its import)
+from src.config import load_config
+from src.errors import run_cli
+
+
+def main(argv) -> int:
+    cfg, _ = load_config(argv)
+    from src.runtime import init_mindspore
+    init_mindspore(cfg.device_target, cfg.device_id, cfg.seed)
+    import mindspore as ms
+    from src.checkpoint import actor_ckpt_path, load_actor
+    from src.environment import env_spec, make_env
+    from src.evaluation import run_episodes
+
+    env = make_env(cfg.env_id)
+    spec = env_spec(env, cfg.env_id)
+    path = actor_ckpt_path(cfg)
+    actor = load_actor(path, spec, cfg.max_action)
+    print(f"evaluating {path} on {cfg.env_id} for {cfg.eval_episodes} episodes")
+
+    def report(i, ret, length):
+        print(f"episode {i}: return {ret:.4f} ({length} steps)")
+
+    result = run_episodes(lambda obs: actor(ms.Tensor(obs)).asnumpy(), env, cfg.eval_episodes,
+                          cfg.seed, cfg.discount, cfg.max_episode_length_eval, report)
+    print(f"avgReward: {np.mean(result['returns']):.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main, sys.argv[1:]))

@@ -1,0 +1,96 @@
+"""Saving and loading network checkpoints (MindSpore .ckpt files, no pickle).
+
+Actor checkpoints hold `a_fc1.weight ... a_fcN.bias` without any prefix: the layout of the
+published MindSpore Hub DDPG actor-target. Loading one reads the architecture (observation size,
+hidden sizes, action size) from the shapes, so eval.py and export.py need no matching config.
+"""
+import os
+import re
+from typing import Dict, List, Tuple
+
+import numpy as np
+import mindspore as ms
+from mindspore import nn
+
+from src.environment import EnvSpec
+from src.errors import UserError
+from src.networks import ActorNet
+
+_ACTOR_KEY = re.compile(r"^a_fc(\d+)\.(weight|bias)$")
+# The artifact the model zoo publishes, and what eval.py / export.py read by default.
+ACTOR_TARGET_CKPT = "ddpg_actortarget.ckpt"
+
+
+def actor_ckpt_path(cfg) -> str:
+    """--ckpt_file if given, else the actor-target checkpoint in output_dir."""
+    return cfg.ckpt_file or os.path.join(cfg.output_dir, ACTOR_TARGET_CKPT)
+
+
+def save_cell(cell: nn.Cell, path: str, strip_prefix: str = "") -> None:
+    """Writes `cell`'s parameters to `path` atomically (temporary file, fsync, rename)."""
+    entries = [{"name": p.name[len(strip_prefix):] if p.name.startswith(strip_prefix)
+                else p.name, "data": p}
+               for p in cell.get_parameters()]
+    tmp = f"{path}.tmp.ckpt"  # save_checkpoint appends .ckpt to any other name
+    ms.save_checkpoint(entries, tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_params(path: str) -> Dict[str, np.ndarray]:
+    """Reads a checkpoint into {name: array}; a missing, empty or unreadable file is a UserError."""
+    if not os.path.isfile(path):
+        raise UserError(f"checkpoint file not found: {path}")
+    if os.path.getsize(path) == 0:
+        raise UserError(f"checkpoint file is empty: {path}")
+    try:
+        params = ms.load_checkpoint(path)
+    except Exception as exc:  # MindSpore raises ValueError/RuntimeError for damaged files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"checkpoint file is truncated or corrupted: {path} ({first})") from None
+    if not params:
+        raise UserError(f"checkpoint file holds no parameters: {path}")
+    return {name: p.asnumpy() for name, p in params.items()}
+
+
+def actor_architecture(params: Dict[str, np.ndarray], path: str) -> Tuple[int, List[int], int]:
+    """(obs_dim, hidden_sizes, act_dim) of an actor checkpoint, checked layer by layer."""
+    layers = {}
+    for name, value in params.items():
+        m = _ACTOR_KEY.match(name)
+        if m:
+            layers.setdefault(int(m.group(1)), {})[m.group(2)] = value
+    if not layers:
+        raise UserError(f"{path} is not an actor checkpoint: no a_fc1.weight ... parameters "
+                        f"(found {', '.join(sorted(params)[:3])} ...)")
+    n = max(layers)
+    sizes = []
+    for i in range(1, n + 1):
+        layer = layers.get(i, {})
+        w, b = layer.get("weight"), layer.get("bias")
+        if w is None or b is None or w.ndim != 2 or b.shape != (w.shape[0],):
+            raise UserError(f"{path}: actor layer a_fc{i} is missing or malformed")
+        if sizes and w.shape[1] != sizes[-1]:
+            raise UserError(f"{path}: a_fc{i}.weight takes {w.shape[1]} inputs but the previous "
+                            f"layer has {sizes[-1]} outputs")
+        if not sizes:
+            sizes.append(w.shape[1])
+        sizes.append(w.shape[0])
+    return sizes[0], sizes[1:-1], sizes[-1]
+
+
+def load_actor(path: str, spec: EnvSpec, max_action: float = 0.0) -> ActorNet:
+    """An ActorNet for `spec` with the weights of the actor checkpoint at `path`."""
+    params = load_params(path)
+    obs_dim, hidden, act_dim = actor_architecture(params, path)
+    if (obs_dim, act_dim) != (spec.obs_dim, spec.act_dim):
+        raise UserError(f"checkpoint {path} does not fit env '{spec.env_id}': it maps "
+                        f"{obs_dim}-dim observations to {act_dim}-dim actions, the env has "
+                        f"{spec.obs_dim}-dim observations and {spec.act_dim}-dim actions")
+    low, high = spec.actor_bounds(max_action)
+    actor = ActorNet(obs_dim, act_dim, hidden, low, high)
+    values = {p.name: ms.Parameter(ms.Tensor(params[p.name]), name=p.name)
+              for p in actor.get_parameters()}
+    ms.load_param_into_net(actor, values, strict_load=True)
+    return actor

@@ -1,0 +1,241 @@
+"""Configuration: default_config.yaml, an optional preset, then `--key value` overrides.
+
+The YAML holds three documents, as in the MindSpore model zoo: values, help texts, choices.
+A key's type is the type of its default value; an unknown key, a value of the wrong type, a
+value outside its choices or its range is a `UserError` (one line, exit status 2).
+"""
+import difflib
+import math
+import os
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import yaml
+
+from src.errors import UserError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_CONFIG = os.path.join(ROOT, "default_config.yaml")
+
+# Numeric ranges checked before any work starts: key -> (low, high, low_inclusive).
+_RANGES = {
+    "discount": (0.0, 1.0, True),
+    "target_update_tau": (0.0, 1.0, True),
+    "policy_lr": (0.0, math.inf, False),
+    "qf_lr": (0.0, math.inf, False),
+    "policy_weight_decay": (0.0, math.inf, True),
+    "qf_weight_decay": (0.0, math.inf, True),
+    "clip_return": (0.0, math.inf, False),
+    "max_action": (0.0, math.inf, True),
+    "noise_sigma": (0.0, math.inf, True),
+    "noise_sigma_min": (0.0, math.inf, True),
+    "noise_decay_ratio": (0.0, math.inf, True),
+    "ou_theta": (0.0, math.inf, True),
+    "ou_dt": (0.0, math.inf, False),
+    "device_id": (0, math.inf, True),
+    "seed": (0, 2**32 - 1, True),
+    "n_epochs": (1, math.inf, True),
+    "steps_per_epoch": (1, math.inf, True),
+    "env_steps_per_cycle": (1, math.inf, True),
+    "n_train_steps": (0, math.inf, True),
+    "start_steps": (0, math.inf, True),
+    "buffer_size": (1, math.inf, True),
+    "buffer_batch_size": (1, math.inf, True),
+    "min_buffer_size": (1, math.inf, True),
+    "eval_episodes": (1, math.inf, True),
+    "max_episode_length_eval": (0, math.inf, True),
+}
+
+
+class Config:
+    """Attribute access to the merged settings, e.g. `cfg.discount`."""
+
+    def __init__(self, values: Dict[str, Any], helps: Dict[str, str]):
+        self.__dict__.update(values)
+        self._helps = helps
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{k}: {v!r}" for k, v in self.to_dict().items())
+
+
+def _read_yaml(path: str) -> List[Any]:
+    if not os.path.isfile(path):
+        raise UserError(f"config file not found: {path}")
+    try:
+        with open(path, encoding="utf-8") as f:
+            docs = [d for d in yaml.safe_load_all(f)]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise UserError(f"malformed YAML in {path}{where}: {getattr(exc, 'problem', exc)}") from None
+    if not docs or not isinstance(docs[0], dict):
+        raise UserError(f"{path}: the first YAML document must be a mapping of settings")
+    return docs
+
+
+def _unknown(key: str, known: Sequence[str], where: str) -> UserError:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return UserError(f"unknown setting '{key}' in {where}{hint}")
+
+
+def _coerce(key: str, value: Any, default: Any, where: str) -> Any:
+    """Returns `value` converted to the type of `default`, or raises UserError."""
+    bad = UserError(f"setting '{key}' in {where} must be {_type_name(default)}, got {value!r}")
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise bad
+    if isinstance(default, int):
+        if isinstance(value, bool):
+            raise bad
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                raise bad from None
+        raise bad
+    if isinstance(default, float):
+        if isinstance(value, bool):
+            raise bad
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise bad from None
+        raise bad
+    if isinstance(default, list):
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                value = yaml.safe_load(text if text.startswith("[") else f"[{text}]")
+            except yaml.YAMLError:
+                raise bad from None
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+        ):
+            raise bad
+        return list(value)
+    if isinstance(default, str):
+        if isinstance(value, (dict, list)) or value is None:
+            raise bad
+        return str(value)
+    raise bad
+
+
+def _type_name(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int):
+        return "an integer"
+    if isinstance(default, float):
+        return "a number"
+    if isinstance(default, list):
+        return "a list of positive integers such as [400, 300]"
+    return "a string"
+
+
+def _parse_argv(argv: Sequence[str]) -> Tuple[Dict[str, str], bool, bool]:
+    """Splits `--key value` / `--key=value` pairs; returns (pairs, help, debug)."""
+    pairs: Dict[str, str] = {}
+    show_help = debug = False
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-h", "--help"):
+            show_help = True
+            i += 1
+            continue
+        if arg == "--debug":
+            debug = True
+            i += 1
+            continue
+        if not arg.startswith("--") or len(arg) == 2:
+            raise UserError(f"unexpected argument '{arg}': options are written --key value")
+        if "=" in arg:
+            key, value = arg[2:].split("=", 1)
+            i += 1
+        else:
+            if i + 1 >= len(argv):
+                raise UserError(f"option '{arg}' needs a value")
+            key, value = arg[2:], argv[i + 1]
+            i += 2
+        pairs[key] = value
+    return pairs, show_help, debug
+
+
+def help_text(helps: Dict[str, str], defaults: Dict[str, Any], choices: Dict[str, Any]) -> str:
+    lines = ["options (each overrides default_config.yaml):",
+             "  --config_path FILE   YAML layered on top of default_config.yaml",
+             "  --debug              show a traceback on errors"]
+    for key, default in defaults.items():
+        extra = f" (choices: {', '.join(map(str, choices[key]))})" if key in choices else ""
+        lines.append(f"  --{key} (default {default!r}){extra}\n      {helps.get(key, '')}")
+    return "\n".join(lines)
+
+
+def validate(values: Dict[str, Any], choices: Dict[str, Any]) -> None:
+    """Checks choices, ranges and the relations between settings."""
+    for key, allowed in choices.items():
+        if values[key] not in allowed:
+            raise UserError(f"setting '{key}' must be one of {', '.join(map(str, allowed))}, "
+                            f"got {values[key]!r}")
+    for key, (low, high, low_inclusive) in _RANGES.items():
+        v = values[key]
+        if math.isnan(v) or v > high or v < low or (v == low and not low_inclusive):
+            left = "[" if low_inclusive else "("
+            raise UserError(f"setting '{key}' must be in {left}{low}, {high}], got {v}")
+    if values["buffer_batch_size"] > values["buffer_size"]:
+        raise UserError(f"buffer_batch_size ({values['buffer_batch_size']}) is larger than "
+                        f"buffer_size ({values['buffer_size']})")
+    if values["min_buffer_size"] > values["buffer_size"]:
+        raise UserError(f"min_buffer_size ({values['min_buffer_size']}) is larger than "
+                        f"buffer_size ({values['buffer_size']})")
+    if values["min_buffer_size"] < values["buffer_batch_size"]:
+        raise UserError(f"min_buffer_size ({values['min_buffer_size']}) is smaller than "
+                        f"buffer_batch_size ({values['buffer_batch_size']})")
+    for key in ("policy_hidden_sizes", "qf_hidden_sizes"):
+        if not values[key]:
+            raise UserError(f"setting '{key}' needs at least one hidden layer")
+    if values["qf_action_layer"] > len(values["qf_hidden_sizes"]):
+        raise UserError("qf_action_layer is deeper than the critic's hidden layers")
+    if not values["env_id"].strip():
+        raise UserError("setting 'env_id' is empty")
+
+
+def load_config(argv: Optional[Sequence[str]] = None) -> Tuple[Config, bool]:
+    """Builds the Config from default_config.yaml, --config_path and `argv` overrides.
+
+    Returns (config, debug). Prints the help and exits 0 on --help.
+    """
+    docs = _read_yaml(DEFAULT_CONFIG)
+    defaults: Dict[str, Any] = docs[0]
+    helps: Dict[str, str] = docs[1] if len(docs) > 1 else {}
+    choices: Dict[str, Any] = docs[2] if len(docs) > 2 else {}
+
+    pairs, show_help, debug = _parse_argv(list(argv or []))
+    if show_help:
+        print(help_text(helps, defaults, choices))
+        raise SystemExit(0)
+
+    values = dict(defaults)
+    preset = pairs.pop("config_path", None)
+    if preset is not None:
+        for key, value in _read_yaml(preset)[0].items():
+            if key not in defaults:
+                raise _unknown(key, list(defaults), preset)
+            values[key] = _coerce(key, value, defaults[key], preset)
+    for key, value in pairs.items():
+        if key not in defaults:
+            raise _unknown(key, list(defaults) + ["config_path"], "the command line")
+        values[key] = _coerce(key, value, defaults[key], "the command line")
+    validate(values, choices)
+    return Config(values, helps), debug

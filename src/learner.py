@@ -1,0 +1,202 @@
+"""The DDPG learner: four networks, two TrainOneStep cells, soft target updates, one graph.
+
+`DDPGUpdate` is a single MindSpore Cell whose construct performs a whole gradient step
+(critic Adam step on the TD loss, actor Adam step on -Q, soft update of both targets) and
+accumulates training statistics in device-side Parameters, so the host never waits for a
+gradient step's results; `Learner.read_stats` fetches them once per epoch.
+
+Every parameter has a unique name (`actor.*`, `actor_target.*`, `critic.*`, `critic_target.*`,
+`actor_opt.*`, `critic_opt.*`, `stats.*`), so the whole learner lives in one graph and one
+checkpoint.
+"""
+from typing import Dict, Sequence, Tuple
+
+import numpy as np
+import mindspore as ms
+from mindspore import nn, ops, Parameter, ParameterTuple
+
+from src.environment import EnvSpec
+from src.losses import clip_bounds, l2_penalty, soft_update, td_target
+from src.networks import ActorNet, CriticNet
+
+# Optimizer scalars that nn.Adam names identically in every instance.
+_OPTIMIZER_SCALARS = ("global_step", "learning_rate", "beta1_power", "beta2_power")
+
+
+class DDPGNetworks(nn.Cell):
+    """Holds actor, critic and their targets; the attribute names prefix the parameter names."""
+
+    def __init__(self, spec: EnvSpec, policy_hidden_sizes: Sequence[int],
+                 qf_hidden_sizes: Sequence[int], qf_action_layer: int, low, high):
+        super().__init__()
+        self.actor = ActorNet(spec.obs_dim, spec.act_dim, policy_hidden_sizes, low, high)
+        self.actor_target = ActorNet(spec.obs_dim, spec.act_dim, policy_hidden_sizes, low, high)
+        self.critic = CriticNet(spec.obs_dim, spec.act_dim, qf_hidden_sizes, qf_action_layer)
+        self.critic_target = CriticNet(spec.obs_dim, spec.act_dim, qf_hidden_sizes,
+                                       qf_action_layer)
+        # Targets start as exact copies of the online networks.
+        hard_copy(self.actor, self.actor_target)
+        hard_copy(self.critic, self.critic_target)
+
+
+def hard_copy(source: nn.Cell, target: nn.Cell) -> None:
+    for s, t in zip(source.get_parameters(), target.get_parameters()):
+        t.set_data(ms.Tensor(s.asnumpy().copy()))
+
+
+def _weights(cell: nn.Cell) -> Tuple[Parameter, ...]:
+    return tuple(p for p in cell.trainable_params() if p.name.endswith(".weight"))
+
+
+class CriticLoss(nn.Cell):
+    """Mean squared TD error (+ L2 on the critic's weights); aux outputs Q(s, a) and y."""
+
+    def __init__(self, nets: DDPGNetworks, discount: float, reward_scale: float,
+                 clip_return: float, clip_pos_returns: bool, weight_decay: float):
+        super().__init__(auto_prefix=False)
+        self.nets = nets
+        self.discount = discount
+        self.reward_scale = reward_scale
+        self.clip_low, self.clip_high = clip_bounds(clip_return, clip_pos_returns)
+        self.weight_decay = weight_decay
+        self.decayed = ParameterTuple(_weights(nets.critic))
+
+    def construct(self, obs, act, rew, next_obs, terminated):
+        next_q = self.nets.critic_target(next_obs, self.nets.actor_target(next_obs))
+        y = ops.stop_gradient(td_target(rew, terminated, next_q, self.discount,
+                                        self.reward_scale, self.clip_low, self.clip_high))
+        q = self.nets.critic(obs, act)
+        loss = ops.reduce_mean(ops.square(q - y))
+        if self.weight_decay > 0:
+            loss = loss + l2_penalty(self.decayed, self.weight_decay)
+        return loss, q, y
+
+
+class ActorLoss(nn.Cell):
+    """-mean Q(s, mu(s)) (+ L2 on the actor's weights); aux output mean Q(s, mu(s))."""
+
+    def __init__(self, nets: DDPGNetworks, weight_decay: float):
+        super().__init__(auto_prefix=False)
+        self.nets = nets
+        self.weight_decay = weight_decay
+        self.decayed = ParameterTuple(_weights(nets.actor))
+
+    def construct(self, obs):
+        q_pi = ops.reduce_mean(self.nets.critic(obs, self.nets.actor(obs)))
+        loss = -q_pi
+        if self.weight_decay > 0:
+            loss = loss + l2_penalty(self.decayed, self.weight_decay)
+        return loss, q_pi
+
+
+class TrainOneStep(nn.Cell):
+    """One optimizer step on `loss_net`'s first output; returns all of loss_net's outputs.
+
+    Gradients are taken only with respect to the optimizer's parameters, so the critic's
+    weights stay fixed in the actor step and vice versa.
+    """
+
+    def __init__(self, loss_net: nn.Cell, optimizer: nn.Optimizer):
+        super().__init__(auto_prefix=False)
+        self.loss_net = loss_net
+        self.optimizer = optimizer
+        self.weights = optimizer.parameters
+        self.grad_fn = ms.value_and_grad(loss_net, None, self.weights, has_aux=True)
+
+    def construct(self, *inputs):
+        outputs, grads = self.grad_fn(*inputs)
+        self.optimizer(grads)
+        return outputs
+
+
+class SoftUpdate(nn.Cell):
+    """target <- tau * online + (1 - tau) * target for every parameter pair."""
+
+    def __init__(self, online: nn.Cell, target: nn.Cell, tau: float):
+        super().__init__(auto_prefix=False)
+        self.online = ParameterTuple(online.get_parameters())
+        self.target = ParameterTuple(target.get_parameters())
+        self.tau = tau
+
+    def construct(self):
+        for i in range(len(self.online)):
+            ops.assign(self.target[i], soft_update(self.target[i], self.online[i], self.tau))
+        return self.tau
+
+
+def _adam(params, lr: float, prefix: str) -> nn.Adam:
+    opt = nn.Adam(params, learning_rate=lr)
+    for p in opt.get_parameters():
+        if p.name in _OPTIMIZER_SCALARS:
+            p.name = f"{prefix}.{p.name}"
+    return opt
+
+
+# Layout of the device-side statistics accumulator `stats.sum`.
+STAT_FIELDS = ("q", "y", "qf_loss", "policy_loss", "steps")
+
+
+class DDPGUpdate(nn.Cell):
+    """A whole DDPG gradient step in one graph: critic step, actor step, both soft updates."""
+
+    def __init__(self, nets: DDPGNetworks, cfg):
+        super().__init__(auto_prefix=False)
+        self.nets = nets
+        critic_loss = CriticLoss(nets, cfg.discount, cfg.reward_scale, cfg.clip_return,
+                                 cfg.clip_pos_returns, cfg.qf_weight_decay)
+        actor_loss = ActorLoss(nets, cfg.policy_weight_decay)
+        self.critic_opt = _adam(nets.critic.trainable_params(), cfg.qf_lr, "critic_opt")
+        self.actor_opt = _adam(nets.actor.trainable_params(), cfg.policy_lr, "actor_opt")
+        self.critic_step = TrainOneStep(critic_loss, self.critic_opt)
+        self.actor_step = TrainOneStep(actor_loss, self.actor_opt)
+        self.critic_soft_update = SoftUpdate(nets.critic, nets.critic_target,
+                                             cfg.target_update_tau)
+        self.actor_soft_update = SoftUpdate(nets.actor, nets.actor_target, cfg.target_update_tau)
+        self.stat_sum = Parameter(ms.Tensor(np.zeros(len(STAT_FIELDS), np.float32)),
+                                  name="stats.sum", requires_grad=False)
+        self.stat_max_q = Parameter(ms.Tensor(np.array(-np.inf, np.float32)),
+                                    name="stats.max_q", requires_grad=False)
+
+    def construct(self, obs, act, rew, next_obs, terminated):
+        qf_loss, q, y = self.critic_step(obs, act, rew, next_obs, terminated)
+        policy_loss, _ = self.actor_step(obs)
+        self.critic_soft_update()
+        self.actor_soft_update()
+        step_stats = ops.stack((ops.reduce_mean(q), ops.reduce_mean(y), qf_loss, policy_loss,
+                                ops.ones((), ms.float32)))
+        ops.assign_add(self.stat_sum, step_stats)
+        ops.assign(self.stat_max_q, ops.maximum(self.stat_max_q, ops.reduce_max(q)))
+        return qf_loss
+
+
+class Learner:
+    """Host-side handle: builds the graph, feeds batches, reads statistics, acts."""
+
+    def __init__(self, spec: EnvSpec, cfg):
+        low, high = spec.actor_bounds(cfg.max_action)
+        self.nets = DDPGNetworks(spec, cfg.policy_hidden_sizes, cfg.qf_hidden_sizes,
+                                 cfg.qf_action_layer, low, high)
+        self.update_cell = DDPGUpdate(self.nets, cfg)
+
+    def update(self, batch: Sequence[np.ndarray]) -> None:
+        """One gradient step on a (obs, act, rew, next_obs, terminated) batch of float32."""
+        self.update_cell(*(ms.Tensor(x) for x in batch))
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Deterministic actions mu(obs) for a [n, obs_dim] batch of observations."""
+        return self.nets.actor(ms.Tensor(np.asarray(obs, np.float32))).asnumpy()
+
+    def read_stats(self) -> Dict[str, float]:
+        """Returns the statistics accumulated since the last call, and resets them."""
+        sums = self.update_cell.stat_sum.asnumpy().astype(np.float64)
+        max_q = float(self.update_cell.stat_max_q.asnumpy())
+        self.update_cell.stat_sum.set_data(ms.Tensor(np.zeros(len(STAT_FIELDS), np.float32)))
+        self.update_cell.stat_max_q.set_data(ms.Tensor(np.array(-np.inf, np.float32)))
+        n = sums[STAT_FIELDS.index("steps")]
+        if n == 0:
+            return {"AverageQ": np.nan, "MaxQ": np.nan, "AverageY": np.nan,
+                    "AverageQFunctionLoss": np.nan, "AveragePolicyLoss": np.nan, "GradSteps": 0}
+        mean = {f: sums[i] / n for i, f in enumerate(STAT_FIELDS)}
+        return {"AverageQ": mean["q"], "MaxQ": max_q, "AverageY": mean["y"],
+                "AverageQFunctionLoss": mean["qf_loss"],
+                "AveragePolicyLoss": mean["policy_loss"], "GradSteps": int(n)}

@@ -1,0 +1,24 @@
+"""Train a DDPG agent: python train.py [--key value ...] (see default_config.yaml)."""
+import sys
+
+import src.runtime  # noqa: F401  (sets the MindSpore runtime environment before its import)
+from src.config import load_config
+from src.errors import run_cli
+
+
+def main(argv) -> int:
+    cfg, _ = load_config(argv)
+    from src.runtime import init_mindspore
+    init_mindspore(cfg.device_target, cfg.device_id, cfg.seed)
+    from src.trainer import Trainer
+    trainer = Trainer(cfg)
+    rows = trainer.train()
+    last = rows[-1]
+    print(f"trained {last['TotalEnvSteps']} env steps in {last['WallTime']:.1f} s; "
+          f"final Evaluation/AverageReturn {last['Evaluation/AverageReturn']:.2f}; "
+          f"checkpoints in {cfg.output_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main, sys.argv[1:]))
