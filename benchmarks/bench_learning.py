@@ -1,0 +1,59 @@
+"""Learning benchmark: the default config on Pendulum-v1 over several seeds.
+
+    python benchmarks/bench_learning.py [--seeds 0 1 2 3 4] [--out benchmarks/results/learning]
+        [-- extra train.py options]
+
+Trains with train.py once per seed (20,000 environment steps with the default config), then
+prints a per-seed table of the last epoch's deterministic evaluation (10 episodes) and the mean,
+and writes it as Markdown to <out>/learning.md. The target of issue 2: mean >= -200.
+"""
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "learning"))
+    parser.add_argument("extra", nargs=argparse.REMAINDER,
+                        help="options passed on to train.py (after --)")
+    args = parser.parse_args()
+    extra = [a for a in args.extra if a != "--"]
+    rows = []
+    for seed in args.seeds:
+        run_dir = os.path.join(args.out, f"seed_{seed}")
+        cmd = [sys.executable, os.path.join(ROOT, "train.py"), "--seed", str(seed),
+               "--output_dir", run_dir, "--progress_bar", "false"] + extra
+        start = time.perf_counter()
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, f"seed_{seed}.log"), "w") as log:
+            subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        wall = time.perf_counter() - start
+        with open(os.path.join(run_dir, "progress.csv"), newline="") as f:
+            last = list(csv.DictReader(f))[-1]
+        row = (seed, int(last["TotalEnvSteps"]), float(last["Evaluation/AverageReturn"]),
+               float(last["Evaluation/StdReturn"]), wall)
+        rows.append(row)
+        print(f"seed {seed}: {row[1]} env steps, return {row[2]:.1f} +- {row[3]:.1f}, "
+              f"{wall:.0f} s", flush=True)
+    mean = sum(r[2] for r in rows) / len(rows)
+    lines = ["| seed | env steps | eval return (10 episodes) | std | wall-clock (s) |",
+             "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {s} | {n} | {r:.1f} | {sd:.1f} | {w:.0f} |" for s, n, r, sd, w in rows]
+    lines.append(f"| mean | | {mean:.1f} | | {sum(r[4] for r in rows) / len(rows):.0f} |")
+    table = "\n".join(lines)
+    print(table)
+    with open(os.path.join(args.out, "learning.md"), "w") as f:
+        f.write(f"command: python benchmarks/bench_learning.py {' '.join(sys.argv[1:])}\n\n")
+        f.write(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
