@@ -22,7 +22,7 @@ def run_cli(*args, timeout=600, cwd=ROOT):
         cmd = [sys.executable, os.path.join(ROOT, cmd[0])] + cmd[1:]
     elif cmd[0].endswith(".sh"):
         cmd = ["bash", os.path.join(ROOT, cmd[0])] + cmd[1:]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHON=sys.executable)
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 

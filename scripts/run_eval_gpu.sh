@@ -1,0 +1,6 @@
+#!/bin/bash
+# Evaluate an actor checkpoint on one GPU device; prints avgReward.
+# Usage: bash scripts/run_eval_gpu.sh CKPT_FILE [CONFIG_PATH] [DEVICE_ID]
+DEVICE_TARGET=GPU
+source "$(dirname "$0")/common.sh"
+evaluate "$@"

@@ -1,0 +1,113 @@
+"""Smoke runs of train.py, eval.py and the CPU launchers, and one-line errors for bad input."""
+import csv
+
+import pytest
+
+from conftest import TINY, run_cli
+from src.trainer import COLUMNS
+
+
+def test_train_writes_checkpoints_csv_and_curve(trained_dir):
+    for name in ("ddpg_actortarget.ckpt", "ddpg_actor.ckpt", "ddpg_critic.ckpt",
+                 "ddpg_critictarget.ckpt", "config.yaml"):
+        assert (trained_dir / name).stat().st_size > 0, name
+    assert (trained_dir / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
+    with open(trained_dir / "progress.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == COLUMNS
+    assert [int(r["TotalEnvSteps"]) for r in rows] == [100, 200]
+    assert float(rows[1]["QFunction/AverageQFunctionLoss"]) >= 0
+    assert not list(trained_dir.glob("*.tmp*"))
+
+
+def test_train_prints_garage_table(tmp_path):
+    res = run_cli("train.py", "--output_dir", str(tmp_path), *TINY, "--n_epochs", "1")
+    assert res.returncode == 0, res.stderr
+    for key in ("Evaluation/AverageReturn", "Evaluation/StdReturn", "Evaluation/MaxReturn",
+                "Evaluation/MinReturn", "Evaluation/AverageDiscountedReturn",
+                "QFunction/AverageQ", "QFunction/MaxQ", "QFunction/AverageY",
+                "QFunction/AverageQFunctionLoss", "Policy/AveragePolicyLoss", "TotalEnvSteps",
+                "EnvStepsPerSecond"):
+        assert key in res.stdout, key
+
+
+def test_eval_prints_episodes_and_avg_reward(trained_dir):
+    res = run_cli("eval.py", "--output_dir", str(trained_dir), "--eval_episodes", "3")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert sum(line.startswith("episode ") for line in lines) == 3
+    assert lines[-1].startswith("avgReward: ")
+    float(lines[-1].split(":")[1])
+
+
+def test_eval_is_deterministic(trained_dir):
+    a = run_cli("eval.py", "--output_dir", str(trained_dir), "--eval_episodes", "2")
+    b = run_cli("eval.py", "--output_dir", str(trained_dir), "--eval_episodes", "2")
+    assert a.stdout.strip().splitlines()[-1] == b.stdout.strip().splitlines()[-1]
+
+
+def test_help_lists_settings():
+    res = run_cli("train.py", "--help")
+    assert res.returncode == 0 and "--target_update_tau" in res.stdout
+
+
+def _bad_inputs(tmp, trained):
+    ckpt = str(trained / "ddpg_actortarget.ckpt")
+    blocker = tmp / "a_file"
+    blocker.write_text("x")
+    return [
+        (["train.py", "--env_id", "NoSuchEnv-v0"], "unknown env id 'NoSuchEnv-v0'"),
+        (["train.py", "--env_id", "CartPole-v1"], "has a Discrete action space"),
+        (["train.py", "--env_id", "no_such_module:Env-v0"], "cannot import the module"),
+        (["train.py", "--n_epochs_typo", "3"], "unknown setting 'n_epochs_typo'"),
+        (["train.py", "--discount", "high"], "'discount' in the command line must be a number"),
+        (["train.py", "--output_dir", str(blocker / "sub")], "cannot be written"),
+        (["train.py", "--device_target", "GPU"], "device_target GPU is not available"),
+        (["eval.py", "--ckpt_file", str(tmp / "missing.ckpt")], "checkpoint file not found"),
+        (["eval.py", "--ckpt_file", str(blocker)], "truncated or corrupted"),
+        (["eval.py", "--ckpt_file", ckpt, "--env_id", "MountainCarContinuous-v0"],
+         "does not fit env 'MountainCarContinuous-v0'"),
+        (["export.py", "--ckpt_file", ckpt, "--file_format", "PNG"], "must be one of"),
+    ]
+
+
+def test_bad_input_gets_one_error_line(tmp_path, trained_dir):
+    for argv, fragment in _bad_inputs(tmp_path, trained_dir):
+        res = run_cli(*argv, "--output_dir", str(tmp_path / "out")) if "--output_dir" not in argv \
+            else run_cli(*argv)
+        lines = res.stderr.strip().splitlines()
+        assert res.returncode == 2, (argv, res.stderr)
+        assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], \
+            (argv, res.stderr)
+
+
+def test_cpu_scripts_train_then_eval(tmp_path):
+    preset = tmp_path / "tiny.yaml"
+    pairs = dict(zip(TINY[::2], TINY[1::2]))
+    preset.write_text("".join(f"{k[2:]}: {v}\n" for k, v in pairs.items()))
+    out = tmp_path / "run"
+    res = run_cli("scripts/run_standalone_train_cpu.sh", str(preset), str(out))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (out / "train.log").is_file() and (out / "ddpg_actortarget.ckpt").is_file()
+    res = run_cli("scripts/run_eval_cpu.sh", str(out / "ddpg_actortarget.ckpt"), str(preset))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "avgReward:" in res.stdout and (out / "eval.log").is_file()
+
+
+@pytest.mark.parametrize("script, args", [
+    ("scripts/run_eval_cpu.sh", []),
+    ("scripts/run_eval_cpu.sh", ["/no/such.ckpt"]),
+    ("scripts/run_standalone_train_cpu.sh", ["/no/such.yaml"]),
+    ("scripts/run_standalone_train_cpu.sh", ["a", "b", "c", "d"]),
+])
+def test_scripts_reject_bad_arguments(script, args):
+    res = run_cli(script, *args)
+    assert res.returncode == 1
+    assert "Usage:" in res.stdout or "is not a file" in res.stderr
+
+
+def test_gpu_and_ascend_scripts_refuse_clearly(trained_dir):
+    for dev, name in (("gpu", "GPU"), ("ascend", "Ascend")):
+        res = run_cli(f"scripts/run_eval_{dev}.sh", str(trained_dir / "ddpg_actortarget.ckpt"))
+        assert res.returncode == 2
+        assert f"device_target {name} is not available" in res.stderr
