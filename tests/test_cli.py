@@ -111,3 +111,15 @@ def test_gpu_and_ascend_scripts_refuse_clearly(trained_dir):
         res = run_cli(f"scripts/run_eval_{dev}.sh", str(trained_dir / "ddpg_actortarget.ckpt"))
         assert res.returncode == 2
         assert f"device_target {name} is not available" in res.stderr
+
+
+def test_same_seed_same_table(tmp_path, trained_dir):
+    """Two runs with the same seed produce the same per-epoch figures (timing aside)."""
+    res = run_cli("train.py", "--output_dir", str(tmp_path), *TINY)
+    assert res.returncode == 0, res.stderr
+
+    def figures(path):
+        with open(path / "progress.csv", newline="") as f:
+            return [{k: v for k, v in row.items() if k not in ("EnvStepsPerSecond", "WallTime")}
+                    for row in csv.DictReader(f)]
+    assert figures(tmp_path) == figures(trained_dir)
