@@ -12,7 +12,10 @@ def main(argv) -> int:
     init_mindspore(cfg.device_target, cfg.device_id, cfg.seed)
     from src.trainer import Trainer
     trainer = Trainer(cfg)
-    rows = trainer.train()
+    try:
+        rows = trainer.train()
+    finally:
+        trainer.close()
     last = rows[-1]
     print(f"trained {last['TotalEnvSteps']} env steps in {last['WallTime']:.1f} s; "
           f"final Evaluation/AverageReturn {last['Evaluation/AverageReturn']:.2f}; "

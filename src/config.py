@@ -33,6 +33,7 @@ _RANGES = {
     "ou_dt": (0.0, math.inf, False),
     "device_id": (0, math.inf, True),
     "seed": (0, 2**32 - 1, True),
+    "num_envs": (1, math.inf, True),
     "n_epochs": (1, math.inf, True),
     "steps_per_epoch": (1, math.inf, True),
     "env_steps_per_cycle": (1, math.inf, True),
@@ -202,6 +203,9 @@ def validate(values: Dict[str, Any], choices: Dict[str, Any]) -> None:
     if values["min_buffer_size"] < values["buffer_batch_size"]:
         raise UserError(f"min_buffer_size ({values['min_buffer_size']}) is smaller than "
                         f"buffer_batch_size ({values['buffer_batch_size']})")
+    if values["env_steps_per_cycle"] % values["num_envs"]:
+        raise UserError(f"env_steps_per_cycle ({values['env_steps_per_cycle']}) must be a "
+                        f"multiple of num_envs ({values['num_envs']})")
     for key in ("policy_hidden_sizes", "qf_hidden_sizes"):
         if not values[key]:
             raise UserError(f"setting '{key}' needs at least one hidden layer")

@@ -77,13 +77,18 @@ def env_spec(env: gym.Env, env_id: str) -> EnvSpec:
                    max_episode_steps=spec.max_episode_steps if spec is not None else None)
 
 
-def make_vector_env(env_id: str, num_envs: int, seed: int) -> gym.vector.VectorEnv:
+def make_vector_env(env_id: str, num_envs: int, mode: str, seed: int) -> gym.vector.VectorEnv:
     """`num_envs` copies stepped in lockstep; a finished copy resets in the same step.
 
     SAME_STEP autoreset puts the last observation of a finished episode in
-    info["final_obs"], so every step yields a complete transition.
+    info["final_obs"], so every step yields a complete transition. "async" runs each copy in
+    a spawned worker process (not forked: MindSpore's threads are already running).
     """
-    env = gym.vector.SyncVectorEnv([lambda: make_env(env_id) for _ in range(num_envs)],
-                                   autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    fns = [lambda: make_env(env_id) for _ in range(num_envs)]
+    same_step = gym.vector.AutoresetMode.SAME_STEP
+    if mode == "async":
+        env = gym.vector.AsyncVectorEnv(fns, context="spawn", autoreset_mode=same_step)
+    else:
+        env = gym.vector.SyncVectorEnv(fns, autoreset_mode=same_step)
     env.action_space.seed(seed)
     return env

@@ -17,7 +17,7 @@ from mindspore import nn, ops, Parameter, ParameterTuple
 
 from src.environment import EnvSpec
 from src.losses import clip_bounds, l2_penalty, soft_update, td_target
-from src.networks import ActorNet, CriticNet
+from src.networks import ActorNet, CriticNet, HostActor
 
 # Optimizer scalars that nn.Adam names identically in every instance.
 _OPTIMIZER_SCALARS = ("global_step", "learning_rate", "beta1_power", "beta2_power")
@@ -177,14 +177,22 @@ class Learner:
         self.nets = DDPGNetworks(spec, cfg.policy_hidden_sizes, cfg.qf_hidden_sizes,
                                  cfg.qf_action_layer, low, high)
         self.update_cell = DDPGUpdate(self.nets, cfg)
+        self.host_actor = HostActor(self.nets.actor)
 
     def update(self, batch: Sequence[np.ndarray]) -> None:
-        """One gradient step on a (obs, act, rew, next_obs, terminated) batch of float32."""
+        """One gradient step on a (obs, act, rew, next_obs, terminated) batch of float32.
+
+        Call `sync_actor` after a phase of updates, before acting again.
+        """
         self.update_cell(*(ms.Tensor(x) for x in batch))
 
+    def sync_actor(self) -> None:
+        """Refreshes the host copy of the actor used by `act`."""
+        self.host_actor.sync()
+
     def act(self, obs: np.ndarray) -> np.ndarray:
-        """Deterministic actions mu(obs) for a [n, obs_dim] batch of observations."""
-        return self.nets.actor(ms.Tensor(np.asarray(obs, np.float32))).asnumpy()
+        """Deterministic actions mu(obs) for a [n, obs_dim] batch of observations (on the host)."""
+        return self.host_actor(obs)
 
     def read_stats(self) -> Dict[str, float]:
         """Returns the statistics accumulated since the last call, and resets them."""

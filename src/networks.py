@@ -88,3 +88,31 @@ class CriticNet(nn.Cell):
         if self.action_layer == n_hidden:
             x = ops.concat((x, action), -1)
         return self.layers[-1](x).squeeze(-1)
+
+
+class HostActor:
+    """A NumPy copy of an ActorNet's forward pass, for choosing actions on the host.
+
+    One observation through a MindSpore graph costs a graph launch and a device round trip
+    (about 0.4 ms here); the same 400-300 forward in NumPy costs a few tens of microseconds.
+    The trainer acts between gradient phases, so copying the weights once after each phase
+    (`sync`) gives exactly the actions of the MindSpore actor.
+    """
+
+    def __init__(self, actor: ActorNet):
+        self.actor = actor
+        self.center = actor.center.asnumpy()
+        self.half_range = actor.half_range.asnumpy()
+        self.sync()
+
+    def sync(self) -> None:
+        """Copies the current weights from the MindSpore actor."""
+        self.layers = [(np.ascontiguousarray(layer.weight.asnumpy().T), layer.bias.asnumpy())
+                       for layer in self.actor.layers]
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        x = np.asarray(obs, np.float32)
+        for w, b in self.layers[:-1]:
+            x = np.maximum(x @ w + b, 0.0)
+        w, b = self.layers[-1]
+        return self.center + self.half_range * np.tanh(x @ w + b)

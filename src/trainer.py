@@ -29,8 +29,8 @@ CHECKPOINTS = {"ddpg_actor.ckpt": ("actor", "actor."),
 COLUMNS = ["Epoch", "TotalEnvSteps", "Evaluation/AverageReturn", "Evaluation/StdReturn",
            "Evaluation/MaxReturn", "Evaluation/MinReturn", "Evaluation/AverageDiscountedReturn",
            "QFunction/AverageQ", "QFunction/MaxQ", "QFunction/AverageY",
-           "QFunction/AverageQFunctionLoss", "Policy/AveragePolicyLoss", "EnvStepsPerSecond",
-           "WallTime"]
+           "QFunction/AverageQFunctionLoss", "Policy/AveragePolicyLoss",
+           "Exploration/AverageReturn", "Exploration/Episodes", "EnvStepsPerSecond", "WallTime"]
 
 
 def prepare_output_dir(path: str) -> None:
@@ -84,8 +84,8 @@ class Trainer:
         prepare_output_dir(cfg.output_dir)
         self.eval_env = make_env(cfg.env_id)
         self.spec = env_spec(self.eval_env, cfg.env_id)
-        self.num_envs = 1
-        self.envs = make_vector_env(cfg.env_id, self.num_envs, cfg.seed)
+        self.num_envs = cfg.num_envs
+        self.envs = make_vector_env(cfg.env_id, cfg.num_envs, cfg.vector_mode, cfg.seed)
         self.rng = np.random.default_rng(cfg.seed)
         self.total_steps = cfg.n_epochs * cfg.steps_per_epoch * cfg.env_steps_per_cycle
         # A run never stores more than total_steps transitions: allocate no more than that.
@@ -95,18 +95,21 @@ class Trainer:
                                 self.total_steps, self.rng)
         self.learner = Learner(self.spec, cfg)
         self.env_steps = 0
+        self.episode_returns = np.zeros(self.num_envs)  # running return of each copy
+        self.finished_returns: List[float] = []  # training episodes finished this epoch
         self.rows: List[Dict[str, float]] = []
 
     def collect(self, n_steps: int) -> None:
-        """Steps the environments n_steps times, storing every transition."""
+        """Collects n_steps transitions (n_steps / num_envs steps of all copies)."""
         envs, low, high = self.envs, self.spec.low, self.spec.high
-        for _ in range(n_steps):
+        for _ in range(n_steps // self.num_envs):
             if self.env_steps < self.cfg.start_steps:
                 action = envs.action_space.sample().astype(np.float32)
             else:
                 action = self.noise(self.learner.act(self.obs), self.env_steps)
             next_obs, reward, terminated, truncated, info = envs.step(np.clip(action, low, high))
             done = terminated | truncated
+            self.episode_returns += reward
             stored_next = next_obs
             if done.any():
                 # SAME_STEP autoreset: next_obs already starts the new episode; the true last
@@ -114,6 +117,8 @@ class Trainer:
                 stored_next = next_obs.copy()
                 for i in np.flatnonzero(done):
                     stored_next[i] = info["final_obs"][i]
+                    self.finished_returns.append(float(self.episode_returns[i]))
+                self.episode_returns[done] = 0.0
                 self.noise.reset(done)
             self.buffer.add(self.obs, action, reward, stored_next, terminated.astype(np.float32))
             self.obs = next_obs
@@ -124,6 +129,7 @@ class Trainer:
             return
         for _ in range(n_steps):
             self.learner.update(self.buffer.sample(self.cfg.buffer_batch_size, self.rng))
+        self.learner.sync_actor()
 
     def evaluate(self) -> Dict[str, List[float]]:
         return run_episodes(self.learner.act, self.eval_env, self.cfg.eval_episodes,
@@ -166,8 +172,13 @@ class Trainer:
                             f"DDPG on {cfg.env_id}")
         return self.rows
 
+    def close(self) -> None:
+        self.envs.close()
+        self.eval_env.close()
+
     def _epoch_row(self, epoch: int, sps: float, wall: float) -> Dict[str, float]:
         stats = self.learner.read_stats()
+        explored, self.finished_returns = self.finished_returns, []
         ev = self.evaluate()
         returns = np.asarray(ev["returns"])
         for name in ("AverageQ", "AverageQFunctionLoss", "AveragePolicyLoss"):
@@ -184,6 +195,8 @@ class Trainer:
                 "QFunction/AverageY": stats["AverageY"],
                 "QFunction/AverageQFunctionLoss": stats["AverageQFunctionLoss"],
                 "Policy/AveragePolicyLoss": stats["AveragePolicyLoss"],
+                "Exploration/AverageReturn": float(np.mean(explored)) if explored else np.nan,
+                "Exploration/Episodes": len(explored),
                 "EnvStepsPerSecond": float(sps), "WallTime": float(wall)}
 
 

@@ -54,3 +54,18 @@ def test_actor_parameter_names_match_hub_layout():
     assert shapes == {"a_fc1.weight": (400, 3), "a_fc1.bias": (400,),
                       "a_fc2.weight": (300, 400), "a_fc2.bias": (300,),
                       "a_fc3.weight": (1, 300), "a_fc3.bias": (1,)}
+
+
+def test_host_actor_matches_the_cell_and_follows_sync():
+    from src.networks import HostActor
+    low, high = np.array([-1.0, 0.0], np.float32), np.array([3.0, 0.5], np.float32)
+    actor = ActorNet(4, 2, [32, 16], low, high)
+    host = HostActor(actor)
+    obs = np.random.default_rng(0).standard_normal((7, 4)).astype(np.float32)
+    np.testing.assert_allclose(host(obs), actor(ms.Tensor(obs)).asnumpy(), rtol=1e-5, atol=1e-6)
+    for p in actor.get_parameters():
+        p.set_data(ms.Tensor(0.2 * np.random.default_rng(1).standard_normal(p.shape)
+                             .astype(np.float32)))
+    assert not np.allclose(host(obs), actor(ms.Tensor(obs)).asnumpy())  # stale until sync
+    host.sync()
+    np.testing.assert_allclose(host(obs), actor(ms.Tensor(obs)).asnumpy(), rtol=1e-5, atol=1e-5)
