@@ -2,6 +2,7 @@ import numpy as np
 import mindspore as ms
 import pytest
 
+from conftest import run_cli
 from src.checkpoint import actor_architecture, load_actor, load_params, save_cell
 from src.errors import UserError
 from src.networks import ActorNet
@@ -51,6 +52,12 @@ def test_hub_layout_checkpoint_loads_and_matches_reference_maths(tmp_path, pendu
     expected = np.tanh(h @ w["a_fc3.weight"].T + w["a_fc3.bias"]) * 2
     out = load_actor(path, pendulum_spec)(ms.Tensor(obs)).asnumpy()
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+    # eval.py takes it as it is, whatever the config's hidden sizes.
+    res = run_cli("eval.py", "--ckpt_file", path, "--eval_episodes", "2",
+                  "--policy_hidden_sizes", "[64]", "--max_episode_length_eval", "50")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert lines[-1].startswith("avgReward: ") and "(50 steps)" in lines[-2]
 
 
 def test_bad_checkpoints_are_user_errors(tmp_path, pendulum_spec):
