@@ -5,7 +5,8 @@
 
 Both sides do the same work per update on Pendulum-v1 shapes: critic 400-300 MSE TD step with
 Adam, actor 400-300 step on -Q with Adam, soft update of both targets (tau 0.005), from a NumPy
-batch. PyTorch runs eagerly as Stable-Baselines3's DDPG does (its default threads: one per
+batch (this package takes grad_steps_per_call batches per graph call, as the trainer does).
+PyTorch runs eagerly as Stable-Baselines3's DDPG does (its default threads: one per
 core). The contenders alternate, `updates` each per round; the ratio is of medians over rounds.
 """
 import argparse
@@ -31,12 +32,12 @@ def mindspore_learner(obs_dim, act_dim, high):
     spec = EnvSpec("bench", obs_dim, act_dim, -high, high, None)
     learner = Learner(spec, cfg)
 
-    def update(batch):
-        learner.update(batch)
+    def update(batches):
+        learner.update(batches)
 
     def sync():
         learner.read_stats()
-    return update, sync
+    return update, sync, cfg.grad_steps_per_call
 
 
 def torch_learner(obs_dim, act_dim, high, gamma=0.99, tau=0.005, lr=1e-3):
@@ -97,7 +98,7 @@ def torch_learner(obs_dim, act_dim, high, gamma=0.99, tau=0.005, lr=1e-3):
         if stats:
             float(torch.stack(stats).mean())
             stats.clear()
-    return update, sync
+    return update, sync, 1
 
 
 def main() -> int:
@@ -120,17 +121,27 @@ def main() -> int:
                     rng.standard_normal((batch_size, obs_dim)).astype(np.float32),
                     (rng.random(batch_size) < 0.01).astype(np.float32)) for _ in range(16)]
         rates = {name: [] for name in contenders}
-        for name, (update, sync) in contenders.items():  # warm-up and compile
-            for b in batches:
+
+        def inputs(k):
+            """What one call takes: a batch, or k batches stacked as [k, B, ...]."""
+            if k == 1:
+                return batches
+            return [tuple(np.stack(xs) for xs in zip(*(batches[(j + i) % len(batches)]
+                                                      for i in range(k))))
+                    for j in range(len(batches))]
+        feeds = {name: inputs(k) for name, (_, _, k) in contenders.items()}
+        for name, (update, sync, k) in contenders.items():  # warm-up and compile
+            for b in feeds[name]:
                 update(b)
             sync()
         for _ in range(args.rounds):
-            for name, (update, sync) in contenders.items():
+            for name, (update, sync, k) in contenders.items():
+                calls = args.updates // k
                 start = time.perf_counter()
-                for i in range(args.updates):
-                    update(batches[i % len(batches)])
+                for i in range(calls):
+                    update(feeds[name][i % len(feeds[name])])
                 sync()
-                rates[name].append(args.updates / (time.perf_counter() - start))
+                rates[name].append(calls * k / (time.perf_counter() - start))
         med = {name: statistics.median(r) for name, r in rates.items()}
         names = list(contenders)
         for name in names:

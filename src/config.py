@@ -38,6 +38,7 @@ _RANGES = {
     "steps_per_epoch": (1, math.inf, True),
     "env_steps_per_cycle": (1, math.inf, True),
     "n_train_steps": (0, math.inf, True),
+    "grad_steps_per_call": (1, math.inf, True),
     "start_steps": (0, math.inf, True),
     "buffer_size": (1, math.inf, True),
     "buffer_batch_size": (1, math.inf, True),

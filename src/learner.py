@@ -169,6 +169,24 @@ class DDPGUpdate(nn.Cell):
         return qf_loss
 
 
+class MultiStepUpdate(nn.Cell):
+    """K gradient steps in one graph call: DDPGUpdate on each slice of stacked [K, B, ...]
+    batches, in a graph-side while loop (one host round trip for K steps, one compilation
+    whatever K is)."""
+
+    def __init__(self, step: DDPGUpdate):
+        super().__init__(auto_prefix=False)
+        self.step = step
+
+    def construct(self, obs, act, rew, next_obs, terminated):
+        i = ms.Tensor(0, ms.int32)
+        loss = ops.zeros((), ms.float32)
+        while i < obs.shape[0]:
+            loss = self.step(obs[i], act[i], rew[i], next_obs[i], terminated[i])
+            i = i + 1
+        return loss
+
+
 class Learner:
     """Host-side handle: builds the graph, feeds batches, reads statistics, acts."""
 
@@ -177,14 +195,16 @@ class Learner:
         self.nets = DDPGNetworks(spec, cfg.policy_hidden_sizes, cfg.qf_hidden_sizes,
                                  cfg.qf_action_layer, low, high)
         self.update_cell = DDPGUpdate(self.nets, cfg)
+        self.multi_step = MultiStepUpdate(self.update_cell)
         self.host_actor = HostActor(self.nets.actor)
 
-    def update(self, batch: Sequence[np.ndarray]) -> None:
-        """One gradient step on a (obs, act, rew, next_obs, terminated) batch of float32.
+    def update(self, batches: Sequence[np.ndarray]) -> None:
+        """K gradient steps, one per slice of stacked (obs, act, rew, next_obs, terminated)
+        float32 arrays of shape [K, B, ...], in one graph call.
 
         Call `sync_actor` after a phase of updates, before acting again.
         """
-        self.update_cell(*(ms.Tensor(x) for x in batch))
+        self.multi_step(*(ms.Tensor(x) for x in batches))
 
     def sync_actor(self) -> None:
         """Refreshes the host copy of the actor used by `act`."""

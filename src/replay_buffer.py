@@ -35,8 +35,13 @@ class ReplayBuffer:
         self.pos = int((self.pos + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
 
-    def sample(self, batch_size: int, rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
-        """A uniform sample, with replacement, as (obs, act, rew, next_obs, terminated)."""
-        idx = rng.integers(0, self.size, size=batch_size)
+    def sample(self, batch_size: int, rng: np.random.Generator,
+               n_batches: int = 0) -> Tuple[np.ndarray, ...]:
+        """A uniform sample, with replacement, as (obs, act, rew, next_obs, terminated).
+
+        With n_batches > 0, n_batches independent batches stacked as [n_batches, batch_size, ...].
+        """
+        shape = (n_batches, batch_size) if n_batches else batch_size
+        idx = rng.integers(0, self.size, size=shape)
         return (self.obs[idx], self.act[idx], self.rew[idx], self.next_obs[idx],
                 self.terminated[idx])

@@ -127,8 +127,10 @@ class Trainer:
     def learn(self, n_steps: int) -> None:
         if len(self.buffer) < self.cfg.min_buffer_size:
             return
-        for _ in range(n_steps):
-            self.learner.update(self.buffer.sample(self.cfg.buffer_batch_size, self.rng))
+        per_call = self.cfg.grad_steps_per_call
+        for start in range(0, n_steps, per_call):
+            k = min(per_call, n_steps - start)
+            self.learner.update(self.buffer.sample(self.cfg.buffer_batch_size, self.rng, k))
         self.learner.sync_actor()
 
     def evaluate(self) -> Dict[str, List[float]]:

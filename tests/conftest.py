@@ -36,7 +36,7 @@ def pendulum_spec():
 
 # Settings of a run that finishes in seconds: used by the smoke tests.
 TINY = ["--n_epochs", "2", "--steps_per_epoch", "2", "--env_steps_per_cycle", "50",
-        "--n_train_steps", "5", "--min_buffer_size", "64", "--start_steps", "64",
+        "--n_train_steps", "5", "--grad_steps_per_call", "5", "--min_buffer_size", "64", "--start_steps", "64",
         "--buffer_batch_size", "32", "--eval_episodes", "2", "--policy_hidden_sizes", "[32, 32]",
         "--qf_hidden_sizes", "[32, 32]", "--progress_bar", "false"]
 

@@ -116,7 +116,7 @@ def test_fused_steps_equal_op_by_op_steps(pendulum_spec):
         for online, target in (("actor", "actor_target"), ("critic", "critic_target")):
             for (tn, tv), ov in zip(state[target].items(), state[online].values()):
                 state[target][tn] = TAU * ov + (1 - TAU) * tv
-        learner.update(batch)
+        learner.update([x[None] for x in batch])
 
     for k in names:
         fused = _params(getattr(learner.nets, k))
@@ -146,3 +146,18 @@ def test_weight_decay_enters_the_losses(pendulum_spec, decay):
     l2a = sum((p.asnumpy() ** 2).sum() for p in nets.actor.get_parameters()
               if p.name.endswith(".weight"))
     np.testing.assert_allclose(a_decayed - a_plain, 0.5 * decay * l2a, rtol=1e-4, atol=1e-6)
+
+
+def test_steps_in_one_call_equal_steps_in_separate_calls(pendulum_spec):
+    cfg = _cfg()
+    one, many = Learner(pendulum_spec, cfg), Learner(pendulum_spec, cfg)
+    for a, b in zip(one.update_cell.get_parameters(), many.update_cell.get_parameters()):
+        b.set_data(ms.Tensor(a.asnumpy()))
+    batches = [_batch(pendulum_spec, seed=s) for s in range(3)]
+    for batch in batches:
+        one.update([x[None] for x in batch])
+    many.update([np.stack(xs) for xs in zip(*batches)])
+    for a, b in zip(one.update_cell.get_parameters(), many.update_cell.get_parameters()):
+        np.testing.assert_allclose(a.asnumpy(), b.asnumpy(), rtol=1e-6, atol=1e-7,
+                                   err_msg=a.name)
+    assert many.read_stats()["GradSteps"] == 3
