@@ -169,6 +169,25 @@ class DDPGUpdate(nn.Cell):
         return qf_loss
 
 
+class ReadAndResetStats(nn.Cell):
+    """Returns the accumulated statistics and zeroes them, as a graph.
+
+    Resetting with Parameter.set_data instead is unsafe here: measured with MindSpore 2.10, a
+    compiled graph with a while loop kept writing to the old buffers after set_data.
+    """
+
+    def __init__(self, step: DDPGUpdate):
+        super().__init__(auto_prefix=False)
+        self.step = step
+
+    def construct(self):
+        sums = self.step.stat_sum * 1.0
+        max_q = self.step.stat_max_q * 1.0
+        ops.assign(self.step.stat_sum, ops.zeros_like(sums))
+        ops.assign(self.step.stat_max_q, ops.fill(ms.float32, (), -np.inf))
+        return sums, max_q
+
+
 class MultiStepUpdate(nn.Cell):
     """K gradient steps in one graph call: DDPGUpdate on each slice of stacked [K, B, ...]
     batches, in a graph-side while loop (one host round trip for K steps, one compilation
@@ -196,6 +215,7 @@ class Learner:
                                  cfg.qf_action_layer, low, high)
         self.update_cell = DDPGUpdate(self.nets, cfg)
         self.multi_step = MultiStepUpdate(self.update_cell)
+        self.read_and_reset_stats = ReadAndResetStats(self.update_cell)
         self.host_actor = HostActor(self.nets.actor)
 
     def update(self, batches: Sequence[np.ndarray]) -> None:
@@ -216,10 +236,8 @@ class Learner:
 
     def read_stats(self) -> Dict[str, float]:
         """Returns the statistics accumulated since the last call, and resets them."""
-        sums = self.update_cell.stat_sum.asnumpy().astype(np.float64)
-        max_q = float(self.update_cell.stat_max_q.asnumpy())
-        self.update_cell.stat_sum.set_data(ms.Tensor(np.zeros(len(STAT_FIELDS), np.float32)))
-        self.update_cell.stat_max_q.set_data(ms.Tensor(np.array(-np.inf, np.float32)))
+        sums, max_q = self.read_and_reset_stats()
+        sums, max_q = sums.asnumpy().astype(np.float64), float(max_q.asnumpy())
         n = sums[STAT_FIELDS.index("steps")]
         if n == 0:
             return {"AverageQ": np.nan, "MaxQ": np.nan, "AverageY": np.nan,

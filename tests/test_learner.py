@@ -161,3 +161,7 @@ def test_steps_in_one_call_equal_steps_in_separate_calls(pendulum_spec):
         np.testing.assert_allclose(a.asnumpy(), b.asnumpy(), rtol=1e-6, atol=1e-7,
                                    err_msg=a.name)
     assert many.read_stats()["GradSteps"] == 3
+    # Statistics keep accumulating after a read (regression: a reset by set_data was lost).
+    many.update([np.stack(xs) for xs in zip(*batches[:2])])
+    stats = many.read_stats()
+    assert stats["GradSteps"] == 2 and np.isfinite(stats["AverageQFunctionLoss"])
