@@ -124,6 +124,15 @@ class Trainer:
             self.obs = next_obs
             self.env_steps += self.num_envs
 
+    def start(self) -> None:
+        """Resets every environment copy i with seed + i."""
+        self.obs, _ = self.envs.reset(seed=[self.cfg.seed + i for i in range(self.num_envs)])
+
+    def cycle(self) -> None:
+        """One cycle: collect env_steps_per_cycle transitions, then n_train_steps updates."""
+        self.collect(self.cfg.env_steps_per_cycle)
+        self.learn(self.cfg.n_train_steps)
+
     def learn(self, n_steps: int) -> None:
         if len(self.buffer) < self.cfg.min_buffer_size:
             return
@@ -146,7 +155,7 @@ class Trainer:
         cfg = self.cfg
         with open(os.path.join(cfg.output_dir, "config.yaml"), "w", encoding="utf-8") as f:
             yaml.safe_dump(cfg.to_dict(), f, sort_keys=False)
-        self.obs, _ = self.envs.reset(seed=[cfg.seed + i for i in range(self.num_envs)])
+        self.start()
         bar = _progress(cfg.progress_bar, self.total_steps)
         write = bar.write if bar is not None else print
         csv_path = os.path.join(cfg.output_dir, "progress.csv")
@@ -157,8 +166,7 @@ class Trainer:
             for epoch in range(cfg.n_epochs):
                 epoch_start, steps_before = time.perf_counter(), self.env_steps
                 for _ in range(cfg.steps_per_epoch):
-                    self.collect(cfg.env_steps_per_cycle)
-                    self.learn(cfg.n_train_steps)
+                    self.cycle()
                     if bar is not None:
                         bar.update(cfg.env_steps_per_cycle)
                 sps = (self.env_steps - steps_before) / (time.perf_counter() - epoch_start)

@@ -11,7 +11,7 @@ def _trainer(tmp_path, *argv):
                           "--qf_hidden_sizes", "[16]", "--min_buffer_size", "64",
                           "--buffer_batch_size", "32", *argv])
     trainer = Trainer(cfg)
-    trainer.obs, _ = trainer.envs.reset(seed=[cfg.seed + i for i in range(cfg.num_envs)])
+    trainer.start()
     return trainer
 
 
