@@ -34,6 +34,8 @@ _RANGES = {
     "device_id": (0, math.inf, True),
     "seed": (0, 2**32 - 1, True),
     "num_envs": (1, math.inf, True),
+    "save_every_epochs": (1, math.inf, True),
+    "keep_checkpoints": (1, math.inf, True),
     "n_epochs": (1, math.inf, True),
     "steps_per_epoch": (1, math.inf, True),
     "env_steps_per_cycle": (1, math.inf, True),

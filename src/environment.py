@@ -77,6 +77,64 @@ def env_spec(env: gym.Env, env_id: str) -> EnvSpec:
                    max_episode_steps=spec.max_episode_steps if spec is not None else None)
 
 
+def rng_state(rng: np.random.Generator) -> dict:
+    """A JSON-safe copy of a NumPy generator's bit-generator state."""
+    def plain(v):
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, np.ndarray):
+            return {"__array__": v.tolist(), "dtype": str(v.dtype)}
+        return v.item() if isinstance(v, np.generic) else v
+    return plain(rng.bit_generator.state)
+
+
+def set_rng_state(rng: np.random.Generator, state: dict) -> None:
+    def native(v):
+        if isinstance(v, dict) and "__array__" in v:
+            return np.asarray(v["__array__"], dtype=v["dtype"])
+        if isinstance(v, dict):
+            return {k: native(x) for k, x in v.items()}
+        return v
+    rng.bit_generator.state = native(state)
+
+
+class EpisodeLog(gym.Wrapper):
+    """Records how the current episode began (reset seed, or the env's generator state just
+    before an unseeded reset) and every action since, so that a resumed run can rebuild the
+    environment exactly by replaying them: no pickling of simulator state needed.
+    """
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self.reset_seed, self.reset_rng, self.actions = None, None, []
+        self.restore_log = None
+
+    def reset(self, *, seed=None, options=None):
+        self.reset_seed = seed
+        self.reset_rng = None if seed is not None else rng_state(self.env.unwrapped.np_random)
+        self.actions = []
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action):
+        self.actions.append(np.array(action, dtype=np.float32, copy=True))
+        return self.env.step(action)
+
+    def episode_log(self) -> dict:
+        return {"seed": self.reset_seed, "rng": self.reset_rng,
+                "actions": np.array(self.actions, np.float32).reshape(
+                    len(self.actions), *self.action_space.shape)}
+
+    def rebuild(self) -> np.ndarray:
+        """Replays `restore_log` (set beforehand) and returns the observation reached."""
+        log, self.restore_log = self.restore_log, None
+        if log["seed"] is None:
+            set_rng_state(self.env.unwrapped.np_random, log["rng"])
+        obs, _ = self.reset(seed=log["seed"])
+        for action in log["actions"]:
+            obs = self.step(action)[0]
+        return obs
+
+
 def make_vector_env(env_id: str, num_envs: int, mode: str, seed: int) -> gym.vector.VectorEnv:
     """`num_envs` copies stepped in lockstep; a finished copy resets in the same step.
 
@@ -84,7 +142,7 @@ def make_vector_env(env_id: str, num_envs: int, mode: str, seed: int) -> gym.vec
     info["final_obs"], so every step yields a complete transition. "async" runs each copy in
     a spawned worker process (not forked: MindSpore's threads are already running).
     """
-    fns = [lambda: make_env(env_id) for _ in range(num_envs)]
+    fns = [lambda: EpisodeLog(make_env(env_id)) for _ in range(num_envs)]
     same_step = gym.vector.AutoresetMode.SAME_STEP
     if mode == "async":
         env = gym.vector.AsyncVectorEnv(fns, context="spawn", autoreset_mode=same_step)

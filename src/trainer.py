@@ -15,17 +15,23 @@ import numpy as np
 import yaml
 
 from src.checkpoint import ACTOR_TARGET_CKPT, save_cell
-from src.environment import env_spec, make_env, make_vector_env
+from src.environment import env_spec, make_env, make_vector_env, rng_state, set_rng_state
 from src.errors import UserError
 from src.evaluation import run_episodes
 from src.exploration import make_noise
 from src.learner import Learner
 from src.replay_buffer import ReplayBuffer
+from src.state import resolve_resume, write_state
 
 CHECKPOINTS = {"ddpg_actor.ckpt": ("actor", "actor."),
                ACTOR_TARGET_CKPT: ("actor_target", "actor_target."),
                "ddpg_critic.ckpt": ("critic", "critic."),
                "ddpg_critictarget.ckpt": ("critic_target", "critic_target.")}
+# Settings that may differ between a saved run and its resumption; any other difference is
+# refused, because the resumed run would not be the run that was saved.
+RESUME_MAY_CHANGE = {"n_epochs", "resume", "progress_bar", "save_every_epochs",
+                     "keep_checkpoints", "output_dir", "device_target", "device_id", "ckpt_file",
+                     "file_name", "file_format"}
 COLUMNS = ["Epoch", "TotalEnvSteps", "Evaluation/AverageReturn", "Evaluation/StdReturn",
            "Evaluation/MaxReturn", "Evaluation/MinReturn", "Evaluation/AverageDiscountedReturn",
            "QFunction/AverageQ", "QFunction/MaxQ", "QFunction/AverageY",
@@ -88,12 +94,15 @@ class Trainer:
         self.envs = make_vector_env(cfg.env_id, cfg.num_envs, cfg.vector_mode, cfg.seed)
         self.rng = np.random.default_rng(cfg.seed)
         self.total_steps = cfg.n_epochs * cfg.steps_per_epoch * cfg.env_steps_per_cycle
-        # A run never stores more than total_steps transitions: allocate no more than that.
-        self.buffer = ReplayBuffer(min(cfg.buffer_size, self.total_steps), self.spec.obs_dim,
-                                   self.spec.act_dim)
+        # np.zeros pages are only backed by memory once written: an unfilled capacity is free.
+        self.buffer = ReplayBuffer(cfg.buffer_size, self.spec.obs_dim, self.spec.act_dim)
         self.noise = make_noise(cfg, self.spec.low, self.spec.high, self.num_envs,
                                 self.total_steps, self.rng)
         self.learner = Learner(self.spec, cfg)
+        # Decided before any work, and before the learner's graphs first run (see Learner).
+        self.resume_from = resolve_resume(cfg.output_dir, cfg.resume)
+        self.epoch = 0  # epochs completed
+        self.wall_before = 0.0  # wall-clock seconds of the run before it was resumed
         self.env_steps = 0
         self.episode_returns = np.zeros(self.num_envs)  # running return of each copy
         self.finished_returns: List[float] = []  # training episodes finished this epoch
@@ -108,6 +117,7 @@ class Trainer:
             else:
                 action = self.noise(self.learner.act(self.obs), self.env_steps)
             next_obs, reward, terminated, truncated, info = envs.step(np.clip(action, low, high))
+            self._check_finite(next_obs, reward)
             done = terminated | truncated
             self.episode_returns += reward
             stored_next = next_obs
@@ -123,6 +133,15 @@ class Trainer:
             self.buffer.add(self.obs, action, reward, stored_next, terminated.astype(np.float32))
             self.obs = next_obs
             self.env_steps += self.num_envs
+
+    def _check_finite(self, obs: np.ndarray, reward: np.ndarray) -> None:
+        bad_obs = ~np.isfinite(obs).all(axis=1)
+        bad_rew = ~np.isfinite(reward)
+        if bad_obs.any() or bad_rew.any():
+            what = "observation" if bad_obs.any() else "reward"
+            copy = int(np.flatnonzero(bad_obs | bad_rew)[0])
+            raise UserError(f"env '{self.cfg.env_id}' returned a non-finite {what} at env step "
+                            f"{self.env_steps} (copy {copy}); training stopped")
 
     def start(self) -> None:
         """Resets every environment copy i with seed + i."""
@@ -151,19 +170,85 @@ class Trainer:
             save_cell(getattr(self.learner.nets, attr),
                       os.path.join(self.cfg.output_dir, file_name), strip_prefix=prefix)
 
+    def save_state(self) -> str:
+        """Writes the full training state of the epochs completed so far (see src/state.py)."""
+        logs = self.envs.call("episode_log")
+        buf, n = self.buffer, len(self.buffer)
+        meta = {"config": self.cfg.to_dict(), "env_steps": self.env_steps, "rows": self.rows,
+                "wall_time": self.rows[-1]["WallTime"] if self.rows else 0.0,
+                "rng": rng_state(self.rng),
+                "action_space_rng": rng_state(self.envs.action_space.np_random),
+                "episode_returns": self.episode_returns.tolist(),
+                "finished_returns": self.finished_returns,
+                "buffer": {"pos": buf.pos, "size": n},
+                "env_starts": [{"seed": log["seed"], "rng": log["rng"]} for log in logs]}
+        arrays = {"obs": self.obs, "buffer_obs": buf.obs[:n], "buffer_act": buf.act[:n],
+                  "buffer_rew": buf.rew[:n], "buffer_next_obs": buf.next_obs[:n],
+                  "buffer_terminated": buf.terminated[:n],
+                  "noise_state": getattr(self.noise, "state", np.zeros(0))}
+        for i, log in enumerate(logs):
+            arrays[f"env_actions_{i}"] = log["actions"]
+        return write_state(self.cfg.output_dir, self.epoch, meta, arrays,
+                           self.learner.update_cell, self.cfg.keep_checkpoints)
+
+    def restore(self, path: str, meta: dict, arrays: Dict[str, np.ndarray],
+                params: Dict[str, np.ndarray]) -> None:
+        """Puts the run back exactly where the state at `path` left it."""
+        saved = meta["config"]
+        for key, value in self.cfg.to_dict().items():
+            if key not in RESUME_MAY_CHANGE and saved.get(key) != value:
+                raise UserError(f"cannot resume {path}: setting '{key}' was {saved.get(key)!r} "
+                                f"in the saved run and is {value!r} now")
+        buf = self.buffer
+        n = meta["buffer"]["size"]
+        if arrays["buffer_obs"].shape != (n, buf.obs.shape[1]) or \
+                arrays["buffer_act"].shape != (n, buf.act.shape[1]):
+            raise UserError(f"cannot resume {path}: its replay buffer does not fit env "
+                            f"'{self.cfg.env_id}'")
+        self.learner.load_state(params, path)
+        for name in ("obs", "act", "rew", "next_obs", "terminated"):
+            getattr(buf, name)[:n] = arrays[f"buffer_{name}"]
+        buf.pos, buf.size = meta["buffer"]["pos"], n
+        set_rng_state(self.rng, meta["rng"])
+        if arrays["noise_state"].size:
+            self.noise.state[...] = arrays["noise_state"]
+        # Rebuild every environment copy: its episode start, then the actions taken since.
+        self.envs.reset(seed=[self.cfg.seed + i for i in range(self.num_envs)])
+        logs = [dict(start, actions=arrays[f"env_actions_{i}"])
+                for i, start in enumerate(meta["env_starts"])]
+        self.envs.set_attr("restore_log", logs)
+        self.obs = np.stack(self.envs.call("rebuild")).astype(np.float32)
+        if not np.array_equal(self.obs, arrays["obs"]):
+            raise UserError(f"cannot resume {path}: env '{self.cfg.env_id}' does not replay "
+                            f"deterministically, its rebuilt state differs from the saved one")
+        set_rng_state(self.envs.action_space.np_random, meta["action_space_rng"])
+        self.env_steps = meta["env_steps"]
+        self.episode_returns = np.asarray(meta["episode_returns"], np.float64)
+        self.finished_returns = list(meta["finished_returns"])
+        self.rows = meta["rows"]
+        self.epoch = meta["epoch"]
+        self.wall_before = meta["wall_time"]
+
     def train(self) -> List[Dict[str, float]]:
         cfg = self.cfg
+        if self.resume_from is not None:
+            self.restore(*self.resume_from)
+            print(f"resumed from {self.resume_from[0]} (epoch {self.epoch}, "
+                  f"{self.env_steps} env steps)")
+        else:
+            self.start()
         with open(os.path.join(cfg.output_dir, "config.yaml"), "w", encoding="utf-8") as f:
             yaml.safe_dump(cfg.to_dict(), f, sort_keys=False)
-        self.start()
-        bar = _progress(cfg.progress_bar, self.total_steps)
+        bar = _progress(cfg.progress_bar, self.total_steps, self.env_steps)
         write = bar.write if bar is not None else print
-        csv_path = os.path.join(cfg.output_dir, "progress.csv")
-        start = time.perf_counter()
-        with open(csv_path, "w", newline="", encoding="utf-8") as csv_file:
+        start = time.perf_counter() - self.wall_before
+        # Rewritten from the state's rows: rows of epochs after the state are dropped.
+        with open(os.path.join(cfg.output_dir, "progress.csv"), "w", newline="",
+                  encoding="utf-8") as csv_file:
             writer = csv.DictWriter(csv_file, fieldnames=COLUMNS)
             writer.writeheader()
-            for epoch in range(cfg.n_epochs):
+            writer.writerows(self.rows)
+            for epoch in range(self.epoch, cfg.n_epochs):
                 epoch_start, steps_before = time.perf_counter(), self.env_steps
                 for _ in range(cfg.steps_per_epoch):
                     self.cycle()
@@ -175,7 +260,10 @@ class Trainer:
                 writer.writerow(row)
                 csv_file.flush()
                 _print_table(row, write)
+                self.epoch = epoch + 1
                 self.save()
+                if self.epoch % cfg.save_every_epochs == 0 or self.epoch == cfg.n_epochs:
+                    self.save_state()
         if bar is not None:
             bar.close()
         plot_learning_curve(self.rows, os.path.join(cfg.output_dir, "learning_curve.png"),
@@ -191,10 +279,15 @@ class Trainer:
         explored, self.finished_returns = self.finished_returns, []
         ev = self.evaluate()
         returns = np.asarray(ev["returns"])
-        for name in ("AverageQ", "AverageQFunctionLoss", "AveragePolicyLoss"):
-            if stats["GradSteps"] and not np.isfinite(stats[name]):
-                raise UserError(f"training diverged at epoch {epoch}: {name} is {stats[name]} "
-                                f"(lower the learning rates or set clip_return)")
+        bad = [f"{name} is {stats[name]}" for name in
+               ("AverageQ", "MaxQ", "AverageY", "AverageQFunctionLoss", "AveragePolicyLoss")
+               if stats["GradSteps"] and not np.isfinite(stats[name])]
+        bad_param = self.learner.first_non_finite_parameter()
+        if bad or bad_param:
+            what = bad[0] if bad else f"parameter {bad_param} is not finite"
+            raise UserError(f"training diverged in epoch {epoch}: {what}; stopped before saving "
+                            f"it, the last good state stays in {self.cfg.output_dir}/state "
+                            f"(lower the learning rates, or set clip_return)")
         return {"Epoch": epoch, "TotalEnvSteps": self.env_steps,
                 "Evaluation/AverageReturn": float(returns.mean()),
                 "Evaluation/StdReturn": float(returns.std()),
@@ -210,8 +303,8 @@ class Trainer:
                 "EnvStepsPerSecond": float(sps), "WallTime": float(wall)}
 
 
-def _progress(enabled: bool, total: int):
+def _progress(enabled: bool, total: int, done: int):
     if not enabled:
         return None
     from tqdm import tqdm
-    return tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, initial=done, unit="step", file=sys.stderr, dynamic_ncols=True)
