@@ -15,14 +15,14 @@ import pytest  # noqa: E402
 init_mindspore("CPU", 0, 0)
 
 
-def run_cli(*args, timeout=600, cwd=ROOT):
+def run_cli(*args, timeout=600, cwd=ROOT, env_extra=None):
     """Runs a repository command (python script or bash script) and captures its output."""
     cmd = list(args)
     if cmd[0].endswith(".py"):
         cmd = [sys.executable, os.path.join(ROOT, cmd[0])] + cmd[1:]
     elif cmd[0].endswith(".sh"):
         cmd = ["bash", os.path.join(ROOT, cmd[0])] + cmd[1:]
-    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHON=sys.executable)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHON=sys.executable, **(env_extra or {}))
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 

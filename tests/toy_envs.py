@@ -27,5 +27,42 @@ class ToyEnv(gym.Env):
         return np.array([self.x], np.float32), reward, terminated, False, {}
 
 
-if "Toy-v0" not in gym.registry:
-    gym.register("Toy-v0", entry_point=ToyEnv, max_episode_steps=30)
+
+class UnboundedActionEnv(ToyEnv):
+    """A Box action space without finite bounds: refused by DDPG."""
+
+    def __init__(self):
+        super().__init__()
+        self.action_space = gym.spaces.Box(-np.inf, np.inf, (1,), np.float32)
+
+
+class BadRewardEnv(ToyEnv):
+    """Returns a NaN reward at its 60th step (counted over all episodes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.total_steps = 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        self.total_steps += 1
+        return obs, (float("nan") if self.total_steps == 60 else reward), terminated, truncated, info
+
+
+class ExplodingRewardEnv(ToyEnv):
+    """Never terminates; rewards become 1e30 after 250 steps, so TD losses overflow float32."""
+
+    def __init__(self):
+        super().__init__()
+        self.total_steps = 0
+
+    def step(self, action):
+        obs, _, _, truncated, info = super().step(action)
+        self.total_steps += 1
+        return obs, (1e30 if self.total_steps > 250 else -0.1), False, truncated, info
+
+
+for _name, _cls in (("Toy-v0", ToyEnv), ("Unbounded-v0", UnboundedActionEnv),
+                    ("BadReward-v0", BadRewardEnv), ("Exploding-v0", ExplodingRewardEnv)):
+    if _name not in gym.registry:
+        gym.register(_name, entry_point=_cls, max_episode_steps=30)
