@@ -51,36 +51,6 @@ def test_help_lists_settings():
     assert res.returncode == 0 and "--target_update_tau" in res.stdout
 
 
-def _bad_inputs(tmp, trained):
-    ckpt = str(trained / "ddpg_actortarget.ckpt")
-    blocker = tmp / "a_file"
-    blocker.write_text("x")
-    return [
-        (["train.py", "--env_id", "NoSuchEnv-v0"], "unknown env id 'NoSuchEnv-v0'"),
-        (["train.py", "--env_id", "CartPole-v1"], "has a Discrete action space"),
-        (["train.py", "--env_id", "no_such_module:Env-v0"], "cannot import the module"),
-        (["train.py", "--n_epochs_typo", "3"], "unknown setting 'n_epochs_typo'"),
-        (["train.py", "--discount", "high"], "'discount' in the command line must be a number"),
-        (["train.py", "--output_dir", str(blocker / "sub")], "cannot be written"),
-        (["train.py", "--device_target", "GPU"], "device_target GPU is not available"),
-        (["eval.py", "--ckpt_file", str(tmp / "missing.ckpt")], "checkpoint file not found"),
-        (["eval.py", "--ckpt_file", str(blocker)], "truncated or corrupted"),
-        (["eval.py", "--ckpt_file", ckpt, "--env_id", "MountainCarContinuous-v0"],
-         "does not fit env 'MountainCarContinuous-v0'"),
-        (["export.py", "--ckpt_file", ckpt, "--file_format", "PNG"], "must be one of"),
-    ]
-
-
-def test_bad_input_gets_one_error_line(tmp_path, trained_dir):
-    for argv, fragment in _bad_inputs(tmp_path, trained_dir):
-        res = run_cli(*argv, "--output_dir", str(tmp_path / "out")) if "--output_dir" not in argv \
-            else run_cli(*argv)
-        lines = res.stderr.strip().splitlines()
-        assert res.returncode == 2, (argv, res.stderr)
-        assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], \
-            (argv, res.stderr)
-
-
 def test_cpu_scripts_train_then_eval(tmp_path):
     preset = tmp_path / "tiny.yaml"
     pairs = dict(zip(TINY[::2], TINY[1::2]))
