@@ -20,17 +20,27 @@ def main(argv) -> int:
     from src.environment import env_spec, make_env
     from src.evaluation import run_episodes
 
-    env = make_env(cfg.env_id)
+    recorder = None
+    if cfg.record:
+        from src.recording import GifRecorder
+        from src.state import ensure_writable_dir
+        ensure_writable_dir(cfg.record, "record")
+    env = make_env(cfg.env_id, render_mode="rgb_array" if cfg.record else None)
     spec = env_spec(env, cfg.env_id)
     path = actor_ckpt_path(cfg)
     actor = load_actor(path, spec, cfg.max_action)
+    if cfg.record:
+        recorder = GifRecorder(cfg.record, cfg.env_id, env.metadata.get("render_fps", 30),
+                               cfg.max_episode_length_eval or spec.max_episode_steps)
     print(f"evaluating {path} on {cfg.env_id} for {cfg.eval_episodes} episodes")
 
     def report(i, ret, length):
         print(f"episode {i}: return {ret:.4f} ({length} steps)")
 
     result = run_episodes(lambda obs: actor(ms.Tensor(obs)).asnumpy(), env, cfg.eval_episodes,
-                          cfg.seed, cfg.discount, cfg.max_episode_length_eval, report)
+                          cfg.seed, cfg.discount, cfg.max_episode_length_eval, report, recorder)
+    if recorder is not None:
+        print(f"recorded {len(recorder.written)} episodes to {cfg.record}")
     print(f"avgReward: {np.mean(result['returns']):.4f}")
     return 0
 

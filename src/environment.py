@@ -3,6 +3,7 @@
 Any registered id with a Box action space works, including `module:EnvId` ids (gymnasium
 imports `module` first so that it can register the environment).
 """
+import os
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -10,6 +11,12 @@ import numpy as np
 import gymnasium as gym
 
 from src.errors import UserError
+
+# Headless rendering: MuJoCo through EGL (osmesa failed on these machines), pygame (classic
+# control) without a display or sound card. Read when the renderers first load.
+os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,14 @@ def make_env(env_id: str, render_mode: Optional[str] = None,
         kwargs["max_episode_steps"] = max_episode_steps
     try:
         env = gym.make(env_id, **kwargs)
+        if render_mode:  # renderers load lazily: fail now, before any work, if one is missing
+            env.reset(seed=0)
+            env.render()
+    except gym.error.DependencyNotInstalled as exc:
+        first = (str(exc).strip().splitlines() or ["missing dependency"])[0]
+        raise UserError(f"env '{env_id}' needs a package that is not installed ({first}); "
+                        f"for MuJoCo tasks and rendering: pip install -r "
+                        f"requirements-mujoco.txt") from None
     except gym.error.Error as exc:
         raise UserError(f"unknown env id '{env_id}': {exc}") from None
     except ModuleNotFoundError as exc:

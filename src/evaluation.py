@@ -11,16 +11,21 @@ EVAL_SEED_OFFSET = 10000
 
 def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env: gym.Env, n_episodes: int,
                  seed: int, discount: float, max_steps: int = 0,
-                 on_episode: Callable[[int, float, int], None] = None) -> Dict[str, List[float]]:
+                 on_episode: Callable[[int, float, int], None] = None,
+                 recorder=None) -> Dict[str, List[float]]:
     """Runs `n_episodes` with `policy` (a [1, obs_dim] -> [1, act_dim] map, no noise).
 
     Returns per-episode "returns", "discounted_returns" and "lengths". `max_steps` > 0 caps an
-    episode's length on top of the env's own time limit.
+    episode's length on top of the env's own time limit. With a `recorder` (an env made with
+    render_mode="rgb_array"), every frame is offered to it and each episode is written out.
     """
     low, high = env.action_space.low, env.action_space.high
     out = {"returns": [], "discounted_returns": [], "lengths": []}
     for i in range(n_episodes):
         obs, _ = env.reset(seed=seed + EVAL_SEED_OFFSET + i)
+        if recorder is not None:
+            recorder.begin(i)
+            recorder.add(env.render())
         total, disc_total, weight, t = 0.0, 0.0, 1.0, 0
         while True:
             action = np.clip(policy(obs.reshape(1, -1).astype(np.float32))[0], low, high)
@@ -29,11 +34,15 @@ def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env: gym.Env, n_epi
             disc_total += weight * float(reward)
             weight *= discount
             t += 1
+            if recorder is not None:
+                recorder.add(env.render())
             if terminated or truncated or (max_steps and t >= max_steps):
                 break
         out["returns"].append(total)
         out["discounted_returns"].append(disc_total)
         out["lengths"].append(t)
+        if recorder is not None:
+            recorder.end()
         if on_episode is not None:
             on_episode(i, total, t)
     return out

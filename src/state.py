@@ -27,6 +27,18 @@ _NAME = re.compile(r"^epoch_(\d{6})$")
 FILES = ("meta.json", "arrays.npz", "learner.ckpt")
 
 
+def ensure_writable_dir(path: str, setting: str) -> None:
+    """Creates directory `path` and proves it writable before any work starts."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, ".write_test")
+        with open(probe, "w", encoding="utf-8") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as exc:
+        raise UserError(f"{setting} '{path}' cannot be written: {exc.strerror}") from None
+
+
 def state_root(output_dir: str) -> str:
     return os.path.join(output_dir, "state")
 

@@ -21,7 +21,7 @@ from src.evaluation import run_episodes
 from src.exploration import make_noise
 from src.learner import Learner
 from src.replay_buffer import ReplayBuffer
-from src.state import resolve_resume, write_state
+from src.state import ensure_writable_dir, resolve_resume, write_state
 
 CHECKPOINTS = {"ddpg_actor.ckpt": ("actor", "actor."),
                ACTOR_TARGET_CKPT: ("actor_target", "actor_target."),
@@ -37,18 +37,6 @@ COLUMNS = ["Epoch", "TotalEnvSteps", "Evaluation/AverageReturn", "Evaluation/Std
            "QFunction/AverageQ", "QFunction/MaxQ", "QFunction/AverageY",
            "QFunction/AverageQFunctionLoss", "Policy/AveragePolicyLoss",
            "Exploration/AverageReturn", "Exploration/Episodes", "EnvStepsPerSecond", "WallTime"]
-
-
-def prepare_output_dir(path: str) -> None:
-    """Creates `path` and proves it writable before any work starts."""
-    try:
-        os.makedirs(path, exist_ok=True)
-        probe = os.path.join(path, ".write_test")
-        with open(probe, "w", encoding="utf-8") as f:
-            f.write("ok")
-        os.remove(probe)
-    except OSError as exc:
-        raise UserError(f"output_dir '{path}' cannot be written: {exc.strerror}") from None
 
 
 def _print_table(row: Dict[str, float], out) -> None:
@@ -87,7 +75,7 @@ class Trainer:
 
     def __init__(self, cfg):
         self.cfg = cfg
-        prepare_output_dir(cfg.output_dir)
+        ensure_writable_dir(cfg.output_dir, "output_dir")
         self.eval_env = make_env(cfg.env_id)
         self.spec = env_spec(self.eval_env, cfg.env_id)
         self.num_envs = cfg.num_envs

@@ -51,3 +51,28 @@ def test_air_refused_off_ascend(trained_dir, tmp_path):
         "error: file_format AIR needs an Ascend backend (device_target is CPU); "
         "use MINDIR or ONNX here"]
     assert not list(tmp_path.iterdir())
+
+
+def test_record_writes_gifs_for_pendulum_and_halfcheetah(tmp_path, trained_dir):
+    from PIL import Image
+    from src.checkpoint import save_cell
+    from src.networks import ActorNet
+    cheetah = ActorNet(17, 6, [32, 32], -np.ones(6, np.float32), np.ones(6, np.float32))
+    save_cell(cheetah, str(tmp_path / "cheetah.ckpt"))
+    runs = [("Pendulum-v1", str(trained_dir / "ddpg_actortarget.ckpt"), 201),
+            ("HalfCheetah-v5", str(tmp_path / "cheetah.ckpt"), 41)]
+    for env_id, ckpt, frames in runs:
+        out = tmp_path / env_id
+        res = run_cli("eval.py", "--env_id", env_id, "--ckpt_file", ckpt, "--record", str(out),
+                      "--eval_episodes", "1", "--max_episode_length_eval",
+                      "200" if env_id == "Pendulum-v1" else "40")
+        assert res.returncode == 0, res.stderr
+        gif = out / f"{env_id}_episode_0.gif"
+        assert gif.stat().st_size > 10_000
+        with Image.open(gif) as im:
+            # Pillow merges identical consecutive frames, so a few may be folded together.
+            assert 0.8 * frames <= im.n_frames <= frames and min(im.size) >= 400
+            first = np.asarray(im.convert("RGB"))
+            im.seek(im.n_frames - 1)
+            last = np.asarray(im.convert("RGB"))
+            assert first.std() > 1 and not np.array_equal(first, last)  # a picture that moves

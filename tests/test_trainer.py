@@ -1,6 +1,10 @@
 """Data collection: transitions, terminations vs truncations, parallel copies."""
+import os
+
 import numpy as np
 import pytest
+
+from conftest import ROOT
 
 from src.config import load_config
 from src.trainer import Trainer
@@ -59,4 +63,16 @@ def test_policy_actions_with_noise_stay_in_bounds(tmp_path):
                  "--noise_sigma", "3.0")
     t.collect(300)
     assert t.buffer.act[:300].min() >= -0.5 and t.buffer.act[:300].max() <= 1.5
+    t.close()
+
+
+@pytest.mark.parametrize("preset", sorted(
+    os.path.join(ROOT, "config", f) for f in os.listdir(os.path.join(ROOT, "config"))))
+def test_every_preset_trains_a_cycle(tmp_path, preset):
+    """Each preset's environment is made, stepped and learned from (with a tiny budget)."""
+    t = _trainer(tmp_path, "--config_path", preset, "--env_steps_per_cycle", "100",
+                 "--n_train_steps", "2", "--start_steps", "50", "--steps_per_epoch", "1",
+                 "--n_epochs", "1", "--buffer_size", "1000")
+    t.cycle()
+    assert len(t.buffer) == 100 and t.learner.read_stats()["GradSteps"] == 2
     t.close()
