@@ -19,6 +19,7 @@ from src.environment import env_spec, make_env, make_vector_env, rng_state, set_
 from src.errors import UserError
 from src.evaluation import run_episodes
 from src.exploration import make_noise
+from src.plotting import plot_curves
 from src.learner import Learner
 from src.replay_buffer import ReplayBuffer
 from src.state import ensure_writable_dir, resolve_resume, write_state
@@ -47,27 +48,6 @@ def _print_table(row: Dict[str, float], out) -> None:
         lines.append(f"{k:<{width}}  {text:>12}")
     lines.append("-" * (width + 16))
     out("\n".join(lines))
-
-
-def plot_learning_curve(rows: List[Dict[str, float]], path: str, title: str) -> None:
-    """Average evaluation return (+- one std) against environment steps, as a PNG."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps = np.array([r["TotalEnvSteps"] for r in rows], float)
-    mean = np.array([r["Evaluation/AverageReturn"] for r in rows], float)
-    std = np.array([r["Evaluation/StdReturn"] for r in rows], float)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(steps, mean, marker="o")
-    ax.fill_between(steps, mean - std, mean + std, alpha=0.25)
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("deterministic evaluation return")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 class Trainer:
@@ -254,8 +234,8 @@ class Trainer:
                     self.save_state()
         if bar is not None:
             bar.close()
-        plot_learning_curve(self.rows, os.path.join(cfg.output_dir, "learning_curve.png"),
-                            f"DDPG on {cfg.env_id}")
+        plot_curves({cfg.env_id: [self.rows]}, os.path.join(cfg.output_dir, "learning_curve.png"),
+                    f"DDPG on {cfg.env_id}")
         return self.rows
 
     def close(self) -> None:

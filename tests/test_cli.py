@@ -94,3 +94,16 @@ def test_same_seed_same_table(tmp_path, trained_dir):
             return [{k: v for k, v in row.items() if k not in ("EnvStepsPerSecond", "WallTime")}
                     for row in csv.DictReader(f)]
     assert figures(tmp_path) == figures(trained_dir)
+
+
+def test_plot_draws_mean_and_spread_of_runs(tmp_path, trained_dir):
+    import shutil
+    for seed in (0, 1):
+        shutil.copytree(trained_dir, tmp_path / f"seed_{seed}")
+    out = tmp_path / "curves.png"
+    res = run_cli("plot.py", f"tiny={tmp_path}/seed_*", str(trained_dir / "progress.csv"),
+                  "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "tiny: 2 runs" in res.stdout and out.read_bytes()[:4] == b"\x89PNG"
+    res = run_cli("plot.py", str(tmp_path / "nothing_*"))
+    assert res.returncode == 2 and res.stderr.startswith("error: no progress.csv found")
