@@ -9,13 +9,16 @@ from src.errors import run_cli
 def main(argv) -> int:
     cfg, _ = load_config(argv)
     from src.runtime import init_mindspore
-    init_mindspore(cfg.device_target, cfg.device_id, cfg.seed)
+    init_mindspore(cfg.device_target, cfg.device_id, cfg.seed, cfg.distributed)
     from src.trainer import Trainer
     trainer = Trainer(cfg)
     try:
         rows = trainer.train()
     finally:
         trainer.close()
+    print(f"rank {trainer.rank}: network checksum {trainer.learner.checksum()}")
+    if not trainer.is_chief:
+        return 0
     last = rows[-1]
     print(f"trained {last['TotalEnvSteps']} env steps in {last['WallTime']:.1f} s; "
           f"final Evaluation/AverageReturn {last['Evaluation/AverageReturn']:.2f}; "

@@ -74,3 +74,42 @@ evaluate() {
   [ $status -eq 0 ] && grep "avgReward" "$log"
   return $status
 }
+
+# distribute_train WORKER_NUM [CONFIG_PATH] [OUTPUT_DIR]: data-parallel training under msrun.
+distribute_train() {
+  if [ $# -lt 1 ] || [ $# -gt 3 ] || ! [[ "$1" =~ ^[1-9][0-9]*$ ]]; then
+    echo "Usage: bash $(basename "$0") WORKER_NUM [CONFIG_PATH] [OUTPUT_DIR]"
+    echo "  WORKER_NUM workers on this host; CONFIG_PATH defaults to default_config.yaml,"
+    echo "  OUTPUT_DIR to ./output_distribute. MASTER_PORT (default 8118) sets msrun's port."
+    exit 1
+  fi
+  local workers=$1 config output msrun_bin
+  config=$(get_real_path "${2:-${BASE_DIR}/default_config.yaml}")
+  output=$(get_real_path "${3:-./output_distribute}")
+  require_file "CONFIG_PATH" "$config"
+  msrun_bin=$(dirname "$PYTHON")/msrun
+  [ -x "$msrun_bin" ] || msrun_bin=$(command -v msrun)
+  if [ -z "$msrun_bin" ]; then
+    echo "error: msrun not found: it comes with mindspore (pip install -r requirements.txt)" >&2
+    exit 1
+  fi
+  cd "$BASE_DIR" || exit 1
+  mkdir -p "$output" || exit 1
+  # msrun starts every worker with the `python` on PATH: make it the one MindSpore is in.
+  export PATH="$(dirname "$PYTHON"):$PATH"
+  # Every worker logs to OUTPUT_DIR/msrun_log/worker_<rank>.log; --join makes msrun wait, and
+  # stop the job with an error when a worker dies.
+  run_logged "${output}/train.log" "$msrun_bin" --worker_num="$workers" \
+    --local_worker_num="$workers" --master_port="${MASTER_PORT:-8118}" \
+    --log_dir="${output}/msrun_log" --join=True --cluster_time_out=120 \
+    train.py --config_path "$config" --output_dir "$output" --device_target "$DEVICE_TARGET" \
+    --distributed true --progress_bar false
+  local status=$?
+  if [ $status -eq 0 ]; then
+    grep -h "network checksum" "${output}"/msrun_log/worker_*.log
+    grep -h "^trained" "${output}/msrun_log/worker_0.log"
+  else
+    echo "distributed training failed; worker logs in ${output}/msrun_log" >&2
+  fi
+  return $status
+}

@@ -94,7 +94,9 @@ class TrainOneStep(nn.Cell):
     """One optimizer step on `loss_net`'s first output; returns all of loss_net's outputs.
 
     Gradients are taken only with respect to the optimizer's parameters, so the critic's
-    weights stay fixed in the actor step and vice versa.
+    weights stay fixed in the actor step and vice versa. Under data-parallel training (msrun)
+    the gradients are averaged over the workers before the step, so every worker applies the
+    same update and the networks stay identical.
     """
 
     def __init__(self, loss_net: nn.Cell, optimizer: nn.Optimizer):
@@ -103,9 +105,17 @@ class TrainOneStep(nn.Cell):
         self.optimizer = optimizer
         self.weights = optimizer.parameters
         self.grad_fn = ms.value_and_grad(loss_net, None, self.weights, has_aux=True)
+        self.reduce_grads = ms.context.get_auto_parallel_context("parallel_mode") == \
+            ms.ParallelMode.DATA_PARALLEL
+        if self.reduce_grads:
+            from mindspore.communication import get_group_size
+            self.grad_reducer = nn.DistributedGradReducer(self.weights, mean=True,
+                                                          degree=get_group_size())
 
     def construct(self, *inputs):
         outputs, grads = self.grad_fn(*inputs)
+        if self.reduce_grads:
+            grads = self.grad_reducer(grads)
         self.optimizer(grads)
         return outputs
 
@@ -253,6 +263,15 @@ class Learner:
                                 f"{tuple(p.shape)}")
             p.set_data(ms.Tensor(params[name]))
         self.sync_actor()
+
+    def checksum(self) -> str:
+        """SHA-256 of every network parameter: equal on all workers of a data-parallel run."""
+        import hashlib
+        digest = hashlib.sha256()
+        for p in self.nets.get_parameters():
+            digest.update(p.name.encode())
+            digest.update(p.asnumpy().tobytes())
+        return digest.hexdigest()[:16]
 
     def first_non_finite_parameter(self) -> str:
         """The name of the first network parameter holding NaN or Inf, or ""."""

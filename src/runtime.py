@@ -14,8 +14,14 @@ os.environ.setdefault("GLOG_v", "3")
 from src.errors import UserError  # noqa: E402
 
 
-def init_mindspore(device_target: str, device_id: int = 0, seed: int = 0) -> None:
-    """Selects the device (refusing one whose backend is missing), graph mode, and the seed."""
+def init_mindspore(device_target: str, device_id: int = 0, seed: int = 0,
+                   distributed: bool = False) -> None:
+    """Selects the device (refusing one whose backend is missing), graph mode, and the seed.
+
+    With `distributed`, joins the msrun job and sets data-parallel mode: gradients are then
+    averaged over the workers (see TrainOneStep). Every worker uses the same `seed` here, so the
+    networks start identical; their data are seeded per rank (see Trainer).
+    """
     import mindspore as ms
 
     if not ms.hal.is_available(device_target):
@@ -23,6 +29,23 @@ def init_mindspore(device_target: str, device_id: int = 0, seed: int = 0) -> Non
             f"device_target {device_target} is not available: MindSpore cannot load its backend "
             f"on this machine (use --device_target CPU, or install MindSpore with {device_target} "
             f"support on a host that has the device)")
+    if distributed and "MS_WORKER_NUM" not in os.environ:
+        raise UserError("distributed training needs msrun: use "
+                        "scripts/run_distribute_train_cpu.sh WORKER_NUM [CONFIG_PATH]")
     ms.set_context(mode=ms.GRAPH_MODE)
     ms.set_device(device_target, device_id)
     ms.set_seed(seed)
+    if distributed:
+        from mindspore.communication import init
+        init()
+        ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL,
+                                     gradients_mean=True)
+
+
+def worker() -> tuple:
+    """(rank, number of workers) of this process: (0, 1) outside a distributed job."""
+    import mindspore as ms
+    if ms.context.get_auto_parallel_context("parallel_mode") != ms.ParallelMode.DATA_PARALLEL:
+        return 0, 1
+    from mindspore.communication import get_group_size, get_rank
+    return get_rank(), get_group_size()

@@ -5,6 +5,7 @@ then takes `n_train_steps` gradient steps (none before the buffer holds `min_buf
 After every epoch the deterministic policy is evaluated and one row of garage's table is
 printed and appended to <output_dir>/progress.csv.
 """
+import contextlib
 import csv
 import os
 import sys
@@ -22,17 +23,20 @@ from src.exploration import make_noise
 from src.plotting import plot_curves
 from src.learner import Learner
 from src.replay_buffer import ReplayBuffer
+from src.runtime import worker
 from src.state import ensure_writable_dir, resolve_resume, write_state
 
 CHECKPOINTS = {"ddpg_actor.ckpt": ("actor", "actor."),
                ACTOR_TARGET_CKPT: ("actor_target", "actor_target."),
                "ddpg_critic.ckpt": ("critic", "critic."),
                "ddpg_critictarget.ckpt": ("critic_target", "critic_target.")}
+# Worker r of a distributed run seeds its environments and generators with seed + r * this.
+DATA_SEED_STRIDE = 10007
 # Settings that may differ between a saved run and its resumption; any other difference is
 # refused, because the resumed run would not be the run that was saved.
 RESUME_MAY_CHANGE = {"n_epochs", "resume", "progress_bar", "save_every_epochs",
                      "keep_checkpoints", "output_dir", "device_target", "device_id", "ckpt_file",
-                     "file_name", "file_format"}
+                     "record", "file_name", "file_format"}
 COLUMNS = ["Epoch", "TotalEnvSteps", "Evaluation/AverageReturn", "Evaluation/StdReturn",
            "Evaluation/MaxReturn", "Evaluation/MinReturn", "Evaluation/AverageDiscountedReturn",
            "QFunction/AverageQ", "QFunction/MaxQ", "QFunction/AverageY",
@@ -59,8 +63,15 @@ class Trainer:
         self.eval_env = make_env(cfg.env_id)
         self.spec = env_spec(self.eval_env, cfg.env_id)
         self.num_envs = cfg.num_envs
-        self.envs = make_vector_env(cfg.env_id, cfg.num_envs, cfg.vector_mode, cfg.seed)
-        self.rng = np.random.default_rng(cfg.seed)
+        # Data-parallel workers (msrun) share the networks but not their data: each steps its
+        # own environments and buffer, seeded with data_seed; rank 0 alone evaluates and writes.
+        self.rank, self.world = worker()
+        self.is_chief = self.rank == 0
+        if self.world > 1 and cfg.resume:
+            raise UserError("resume is not supported for distributed (msrun) runs yet")
+        self.data_seed = cfg.seed + DATA_SEED_STRIDE * self.rank
+        self.envs = make_vector_env(cfg.env_id, cfg.num_envs, cfg.vector_mode, self.data_seed)
+        self.rng = np.random.default_rng(self.data_seed)
         self.total_steps = cfg.n_epochs * cfg.steps_per_epoch * cfg.env_steps_per_cycle
         # np.zeros pages are only backed by memory once written: an unfilled capacity is free.
         self.buffer = ReplayBuffer(cfg.buffer_size, self.spec.obs_dim, self.spec.act_dim)
@@ -112,8 +123,8 @@ class Trainer:
                             f"{self.env_steps} (copy {copy}); training stopped")
 
     def start(self) -> None:
-        """Resets every environment copy i with seed + i."""
-        self.obs, _ = self.envs.reset(seed=[self.cfg.seed + i for i in range(self.num_envs)])
+        """Resets every environment copy i with data_seed + i."""
+        self.obs, _ = self.envs.reset(seed=[self.data_seed + i for i in range(self.num_envs)])
 
     def cycle(self) -> None:
         """One cycle: collect env_steps_per_cycle transitions, then n_train_steps updates."""
@@ -181,7 +192,7 @@ class Trainer:
         if arrays["noise_state"].size:
             self.noise.state[...] = arrays["noise_state"]
         # Rebuild every environment copy: its episode start, then the actions taken since.
-        self.envs.reset(seed=[self.cfg.seed + i for i in range(self.num_envs)])
+        self.start()
         logs = [dict(start, actions=arrays[f"env_actions_{i}"])
                 for i, start in enumerate(meta["env_starts"])]
         self.envs.set_attr("restore_log", logs)
@@ -198,24 +209,28 @@ class Trainer:
         self.wall_before = meta["wall_time"]
 
     def train(self) -> List[Dict[str, float]]:
-        cfg = self.cfg
+        """Runs the remaining epochs. Only the chief (rank 0) evaluates, logs and writes."""
+        cfg, chief = self.cfg, self.is_chief
         if self.resume_from is not None:
             self.restore(*self.resume_from)
             print(f"resumed from {self.resume_from[0]} (epoch {self.epoch}, "
                   f"{self.env_steps} env steps)")
         else:
             self.start()
-        with open(os.path.join(cfg.output_dir, "config.yaml"), "w", encoding="utf-8") as f:
-            yaml.safe_dump(cfg.to_dict(), f, sort_keys=False)
-        bar = _progress(cfg.progress_bar, self.total_steps, self.env_steps)
+        if chief:
+            with open(os.path.join(cfg.output_dir, "config.yaml"), "w", encoding="utf-8") as f:
+                yaml.safe_dump(cfg.to_dict(), f, sort_keys=False)
+        bar = _progress(cfg.progress_bar and chief, self.total_steps, self.env_steps)
         write = bar.write if bar is not None else print
         start = time.perf_counter() - self.wall_before
-        # Rewritten from the state's rows: rows of epochs after the state are dropped.
-        with open(os.path.join(cfg.output_dir, "progress.csv"), "w", newline="",
-                  encoding="utf-8") as csv_file:
-            writer = csv.DictWriter(csv_file, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(self.rows)
+        with contextlib.ExitStack() as stack:
+            writer = csv_file = None
+            if chief:  # rewritten from the state's rows: rows after the state are dropped
+                csv_file = stack.enter_context(open(os.path.join(cfg.output_dir, "progress.csv"),
+                                                    "w", newline="", encoding="utf-8"))
+                writer = csv.DictWriter(csv_file, fieldnames=COLUMNS)
+                writer.writeheader()
+                writer.writerows(self.rows)
             for epoch in range(self.epoch, cfg.n_epochs):
                 epoch_start, steps_before = time.perf_counter(), self.env_steps
                 for _ in range(cfg.steps_per_epoch):
@@ -223,30 +238,33 @@ class Trainer:
                     if bar is not None:
                         bar.update(cfg.env_steps_per_cycle)
                 sps = (self.env_steps - steps_before) / (time.perf_counter() - epoch_start)
-                row = self._epoch_row(epoch, sps, time.perf_counter() - start)
+                stats = self._checked_stats(epoch)
+                self.epoch = epoch + 1
+                if not chief:
+                    continue
+                row = self._epoch_row(epoch, stats, sps, time.perf_counter() - start)
                 self.rows.append(row)
                 writer.writerow(row)
                 csv_file.flush()
                 _print_table(row, write)
-                self.epoch = epoch + 1
                 self.save()
                 if self.epoch % cfg.save_every_epochs == 0 or self.epoch == cfg.n_epochs:
                     self.save_state()
         if bar is not None:
             bar.close()
-        plot_curves({cfg.env_id: [self.rows]}, os.path.join(cfg.output_dir, "learning_curve.png"),
-                    f"DDPG on {cfg.env_id}")
+        if chief:
+            plot_curves({cfg.env_id: [self.rows]},
+                        os.path.join(cfg.output_dir, "learning_curve.png"), f"DDPG on {cfg.env_id}")
         return self.rows
 
     def close(self) -> None:
         self.envs.close()
         self.eval_env.close()
 
-    def _epoch_row(self, epoch: int, sps: float, wall: float) -> Dict[str, float]:
+    def _checked_stats(self, epoch: int) -> Dict[str, float]:
+        """The epoch's learner statistics; stops the run if a loss, Q, y or weight is not
+        finite (before anything of the epoch is saved)."""
         stats = self.learner.read_stats()
-        explored, self.finished_returns = self.finished_returns, []
-        ev = self.evaluate()
-        returns = np.asarray(ev["returns"])
         bad = [f"{name} is {stats[name]}" for name in
                ("AverageQ", "MaxQ", "AverageY", "AverageQFunctionLoss", "AveragePolicyLoss")
                if stats["GradSteps"] and not np.isfinite(stats[name])]
@@ -256,7 +274,15 @@ class Trainer:
             raise UserError(f"training diverged in epoch {epoch}: {what}; stopped before saving "
                             f"it, the last good state stays in {self.cfg.output_dir}/state "
                             f"(lower the learning rates, or set clip_return)")
-        return {"Epoch": epoch, "TotalEnvSteps": self.env_steps,
+        return stats
+
+    def _epoch_row(self, epoch: int, stats: Dict[str, float], sps: float,
+                   wall: float) -> Dict[str, float]:
+        explored, self.finished_returns = self.finished_returns, []
+        ev = self.evaluate()
+        returns = np.asarray(ev["returns"])
+        # Workers step in lockstep (every gradient step is all-reduced): steps add up.
+        return {"Epoch": epoch, "TotalEnvSteps": self.env_steps * self.world,
                 "Evaluation/AverageReturn": float(returns.mean()),
                 "Evaluation/StdReturn": float(returns.std()),
                 "Evaluation/MaxReturn": float(returns.max()),
@@ -268,7 +294,7 @@ class Trainer:
                 "Policy/AveragePolicyLoss": stats["AveragePolicyLoss"],
                 "Exploration/AverageReturn": float(np.mean(explored)) if explored else np.nan,
                 "Exploration/Episodes": len(explored),
-                "EnvStepsPerSecond": float(sps), "WallTime": float(wall)}
+                "EnvStepsPerSecond": float(sps) * self.world, "WallTime": float(wall)}
 
 
 def _progress(enabled: bool, total: int, done: int):

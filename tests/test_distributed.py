@@ -1,0 +1,66 @@
+"""Data-parallel training with msrun: 2 CPU workers on this machine."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import ROOT, TINY, run_cli
+
+
+def _preset(tmp_path, **over):
+    pairs = dict(zip(TINY[::2], TINY[1::2]))
+    pairs.update({f"--{k}": str(v) for k, v in over.items()})
+    path = tmp_path / "tiny.yaml"
+    path.write_text("".join(f"{k[2:]}: {v}\n" for k, v in pairs.items()))
+    return str(path)
+
+
+def test_two_workers_end_identical_and_checkpoint_evaluates(tmp_path):
+    out = tmp_path / "run"
+    res = run_cli("scripts/run_distribute_train_cpu.sh", "2", _preset(tmp_path), str(out),
+                  env_extra={"MASTER_PORT": "8131"})
+    assert res.returncode == 0, res.stdout + res.stderr
+    sums = re.findall(r"rank (\d): network checksum (\w+)", res.stdout)
+    assert sorted(r for r, _ in sums) == ["0", "1"], res.stdout
+    assert sums[0][1] == sums[1][1]
+    # Both workers stepped their own environments: the table counts both.
+    rows = (out / "progress.csv").read_text().strip().splitlines()
+    assert rows[-1].split(",")[1] == "400"
+    assert (out / "msrun_log" / "worker_1.log").is_file()
+    res = run_cli("eval.py", "--output_dir", str(out), "--eval_episodes", "2")
+    assert res.returncode == 0 and "avgReward:" in res.stdout
+
+
+def test_a_dead_worker_stops_the_job(tmp_path):
+    out = tmp_path / "run"
+    env = dict(os.environ, MASTER_PORT="8132", PYTHON=sys.executable)
+    proc = subprocess.Popen(["bash", os.path.join(ROOT, "scripts", "run_distribute_train_cpu.sh"),
+                             "2", _preset(tmp_path, n_epochs=500), str(out)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    victim = None
+    while victim is None:  # worker rank 1, once it has logged its first epoch
+        assert time.time() < deadline and proc.poll() is None
+        time.sleep(0.5)
+        log = out / "msrun_log" / "worker_1.log"
+        if not log.is_file() or "network" in log.read_text():
+            continue
+        for pid in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    environ = f.read().split(b"\0")
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read()
+            except OSError:
+                continue
+            if b"MS_NODE_ID=1" in environ and b"train.py" in cmdline and \
+                    str(out).encode() in cmdline:
+                victim = int(pid)
+        if victim and not (out / "progress.csv").is_file():
+            victim = None  # not training yet
+    os.kill(victim, signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=180)
+    assert proc.returncode != 0
+    assert "distributed training failed; worker logs in" in stderr
