@@ -1,11 +1,14 @@
-"""Learning benchmark: the default config on Pendulum-v1 over several seeds.
+"""Learning benchmark: one config over several seeds, a table and the curves.
 
     python benchmarks/bench_learning.py [--seeds 0 1 2 3 4] [--out benchmarks/results/learning]
         [-- extra train.py options]
+    python benchmarks/bench_learning.py --seeds 0 1 2 --out benchmarks/results/halfcheetah \
+        -- --config_path config/halfcheetah_v5.yaml          # MuJoCo (requirements-mujoco.txt)
 
-Trains with train.py once per seed (20,000 environment steps with the default config), then
-prints a per-seed table of the last epoch's deterministic evaluation (10 episodes) and the mean,
-and writes it as Markdown to <out>/learning.md. The target of issue 2: mean >= -200.
+Trains with train.py once per seed (by default the default config: Pendulum-v1, 20,000 env
+steps), then prints a per-seed table of the last epoch's deterministic evaluation and the mean,
+writes it as Markdown to <out>/learning.md, and draws the mean +- std learning curve over the
+seeds to <out>/curves.png.
 """
 import argparse
 import csv
@@ -52,6 +55,13 @@ def main() -> int:
     with open(os.path.join(args.out, "learning.md"), "w") as f:
         f.write(f"command: python benchmarks/bench_learning.py {' '.join(sys.argv[1:])}\n\n")
         f.write(table + "\n")
+    sys.path.insert(0, ROOT)
+    from src.plotting import plot_curves, read_rows
+    runs = [read_rows(os.path.join(args.out, f"seed_{seed}", "progress.csv"))
+            for seed in args.seeds]
+    plot_curves({f"seeds {', '.join(map(str, args.seeds))}": runs},
+                os.path.join(args.out, "curves.png"), "DDPG " + " ".join(extra))
+    print(f"wrote {os.path.join(args.out, 'learning.md')} and curves.png")
     return 0
 
 
