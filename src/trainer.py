@@ -20,8 +20,8 @@ from src.environment import env_spec, make_env, make_vector_env, rng_state, set_
 from src.errors import UserError
 from src.evaluation import run_episodes
 from src.exploration import make_noise
-from src.plotting import plot_curves
 from src.learner import Learner
+from src.plotting import plot_curves
 from src.replay_buffer import ReplayBuffer
 from src.runtime import worker
 from src.state import ensure_writable_dir, resolve_resume, write_state
@@ -96,9 +96,7 @@ class Trainer:
             else:
                 action = self.noise(self.learner.act(self.obs), self.env_steps)
             next_obs, reward, terminated, truncated, info = envs.step(np.clip(action, low, high))
-            self._check_finite(next_obs, reward)
             done = terminated | truncated
-            self.episode_returns += reward
             stored_next = next_obs
             if done.any():
                 # SAME_STEP autoreset: next_obs already starts the new episode; the true last
@@ -106,7 +104,10 @@ class Trainer:
                 stored_next = next_obs.copy()
                 for i in np.flatnonzero(done):
                     stored_next[i] = info["final_obs"][i]
-                    self.finished_returns.append(float(self.episode_returns[i]))
+            self._check_finite(stored_next, reward)
+            self.episode_returns += reward
+            if done.any():
+                self.finished_returns.extend(self.episode_returns[done].tolist())
                 self.episode_returns[done] = 0.0
                 self.noise.reset(done)
             self.buffer.add(self.obs, action, reward, stored_next, terminated.astype(np.float32))
