@@ -41,6 +41,12 @@ def make_env(env_id: str, render_mode: Optional[str] = None,
              max_episode_steps: Optional[int] = None) -> gym.Env:
     """gym.make with one-line errors for unknown ids and unusable spaces."""
     kwargs = {"render_mode": render_mode} if render_mode else {}
+    if render_mode and _is_mujoco(env_id):
+        # gymnasium 1.4 renders MuJoCo tasks through a free camera unless a camera is named,
+        # and HalfCheetah's and Ant's free camera does not follow the robot: it runs out of
+        # the picture. The models' own "track" camera follows it (where a model has none,
+        # gymnasium falls back to the free camera).
+        kwargs["camera_name"] = "track"
     if max_episode_steps:
         kwargs["max_episode_steps"] = max_episode_steps
     try:
@@ -65,6 +71,14 @@ def make_env(env_id: str, render_mode: Optional[str] = None,
     if len(env.observation_space.shape) > 1:
         env = gym.wrappers.FlattenObservation(env)
     return env
+
+
+def _is_mujoco(env_id: str) -> bool:
+    try:
+        entry = gym.spec(env_id).entry_point
+    except gym.error.Error:
+        return False
+    return isinstance(entry, str) and entry.startswith("gymnasium.envs.mujoco")
 
 
 def env_spec(env: gym.Env, env_id: str) -> EnvSpec:
