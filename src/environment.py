@@ -37,8 +37,7 @@ class EnvSpec:
         return self.low, self.high
 
 
-def make_env(env_id: str, render_mode: Optional[str] = None,
-             max_episode_steps: Optional[int] = None) -> gym.Env:
+def make_env(env_id: str, render_mode: Optional[str] = None) -> gym.Env:
     """gym.make with one-line errors for unknown ids and unusable spaces."""
     kwargs = {"render_mode": render_mode} if render_mode else {}
     if render_mode and _is_mujoco(env_id):
@@ -47,8 +46,6 @@ def make_env(env_id: str, render_mode: Optional[str] = None,
         # the picture. The models' own "track" camera follows it (where a model has none,
         # gymnasium falls back to the free camera).
         kwargs["camera_name"] = "track"
-    if max_episode_steps:
-        kwargs["max_episode_steps"] = max_episode_steps
     try:
         env = gym.make(env_id, **kwargs)
         if render_mode:  # renderers load lazily: fail now, before any work, if one is missing
