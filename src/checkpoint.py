@@ -13,7 +13,7 @@ import mindspore as ms
 from mindspore import nn
 
 from src.environment import EnvSpec
-from src.errors import UserError
+from src.errors import UserError, first_line
 from src.networks import ActorNet
 
 _ACTOR_KEY = re.compile(r"^a_fc(\d+)\.(weight|bias)$")
@@ -47,8 +47,8 @@ def load_params(path: str) -> Dict[str, np.ndarray]:
     try:
         params = ms.load_checkpoint(path)
     except Exception as exc:  # MindSpore raises ValueError/RuntimeError for damaged files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"checkpoint file is truncated or corrupted: {path} ({first})") from None
+        raise UserError(f"checkpoint file is truncated or corrupted: {path} "
+                        f"({first_line(exc)})") from None
     if not params:
         raise UserError(f"checkpoint file holds no parameters: {path}")
     return {name: p.asnumpy() for name, p in params.items()}

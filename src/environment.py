@@ -10,7 +10,7 @@ from typing import Optional, Tuple
 import numpy as np
 import gymnasium as gym
 
-from src.errors import UserError
+from src.errors import UserError, first_line
 
 # Headless rendering: MuJoCo through EGL (osmesa failed on these machines), pygame (classic
 # control) without a display or sound card. Read when the renderers first load.
@@ -52,8 +52,8 @@ def make_env(env_id: str, render_mode: Optional[str] = None) -> gym.Env:
             env.reset(seed=0)
             env.render()
     except gym.error.DependencyNotInstalled as exc:
-        first = (str(exc).strip().splitlines() or ["missing dependency"])[0]
-        raise UserError(f"env '{env_id}' needs a package that is not installed ({first}); "
+        raise UserError(f"env '{env_id}' needs a package that is not installed "
+                        f"({first_line(exc, 'missing dependency')}); "
                         f"for MuJoCo tasks and rendering: pip install -r "
                         f"requirements-mujoco.txt") from None
     except gym.error.Error as exc:

@@ -8,6 +8,12 @@ class UserError(Exception):
     """Something the user can fix (a setting, a path, a checkpoint); never a bug of ours."""
 
 
+def first_line(exc: BaseException, default: str = "") -> str:
+    """The first line of an exception's message (library errors are often many lines long)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else (default or type(exc).__name__)
+
+
 def run_cli(main: Callable[[Sequence[str]], int], argv: Sequence[str]) -> int:
     """Runs `main(argv)`; turns a UserError into one stderr line and exit status 2.
 

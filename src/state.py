@@ -20,7 +20,7 @@ import numpy as np
 import mindspore as ms
 from mindspore import nn
 
-from src.errors import UserError
+from src.errors import UserError, first_line
 
 FORMAT_VERSION = 1
 _NAME = re.compile(r"^epoch_(\d{6})$")
@@ -109,8 +109,8 @@ def read_state(path: str) -> Tuple[dict, Dict[str, np.ndarray], Dict[str, np.nda
         params = {k: v.asnumpy() for k, v in
                   ms.load_checkpoint(os.path.join(path, "learner.ckpt")).items()}
     except Exception as exc:  # json, zipfile, MindSpore: each has its own error types
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise UserError(f"training state {path} is truncated or corrupted ({first})") from None
+        raise UserError(f"training state {path} is truncated or corrupted "
+                        f"({first_line(exc)})") from None
     if meta.get("format") != FORMAT_VERSION:
         raise UserError(f"training state {path} has format {meta.get('format')}, "
                         f"this version reads {FORMAT_VERSION}")
