@@ -8,7 +8,13 @@
 Trains with train.py once per seed (by default the default config: Pendulum-v1, 20,000 env
 steps), then prints a per-seed table of the last epoch's deterministic evaluation and the mean,
 writes it as Markdown to <out>/learning.md, and draws the mean +- std learning curve over the
-seeds to <out>/curves.png.
+seeds to <out>/curves.png. The wall-clock column is the training run's own WallTime (its last
+progress.csv row).
+
+    python benchmarks/bench_learning.py --seeds 0 1 2 --out DIR --collect
+
+only tabulates and plots runs already in DIR/seed_N (for example seeds trained by separate
+invocations, one per core, and moved there).
 """
 import argparse
 import csv
@@ -20,10 +26,22 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def train(seed: int, run_dir: str, out: str, extra) -> None:
+    cmd = [sys.executable, os.path.join(ROOT, "train.py"), "--seed", str(seed),
+           "--output_dir", run_dir, "--progress_bar", "false"] + extra
+    os.makedirs(out, exist_ok=True)
+    start = time.perf_counter()
+    with open(os.path.join(out, f"seed_{seed}.log"), "w") as log:
+        subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    print(f"seed {seed}: process {time.perf_counter() - start:.0f} s", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "learning"))
+    parser.add_argument("--collect", action="store_true",
+                        help="do not train: tabulate the runs already in OUT/seed_N")
     parser.add_argument("extra", nargs=argparse.REMAINDER,
                         help="options passed on to train.py (after --)")
     args = parser.parse_args()
@@ -31,22 +49,22 @@ def main() -> int:
     rows = []
     for seed in args.seeds:
         run_dir = os.path.join(args.out, f"seed_{seed}")
-        cmd = [sys.executable, os.path.join(ROOT, "train.py"), "--seed", str(seed),
-               "--output_dir", run_dir, "--progress_bar", "false"] + extra
-        start = time.perf_counter()
-        os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, f"seed_{seed}.log"), "w") as log:
-            subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        wall = time.perf_counter() - start
-        with open(os.path.join(run_dir, "progress.csv"), newline="") as f:
+        if not args.collect:
+            train(seed, run_dir, args.out, extra)
+        csv_path = os.path.join(run_dir, "progress.csv")
+        if not os.path.isfile(csv_path):
+            print(f"error: no {csv_path}: train seed {seed} first (without --collect)",
+                  file=sys.stderr)
+            return 2
+        with open(csv_path, newline="") as f:
             last = list(csv.DictReader(f))[-1]
         row = (seed, int(last["TotalEnvSteps"]), float(last["Evaluation/AverageReturn"]),
-               float(last["Evaluation/StdReturn"]), wall)
+               float(last["Evaluation/StdReturn"]), float(last["WallTime"]))
         rows.append(row)
         print(f"seed {seed}: {row[1]} env steps, return {row[2]:.1f} +- {row[3]:.1f}, "
-              f"{wall:.0f} s", flush=True)
+              f"{row[4]:.0f} s", flush=True)
     mean = sum(r[2] for r in rows) / len(rows)
-    lines = ["| seed | env steps | eval return (10 episodes) | std | wall-clock (s) |",
+    lines = ["| seed | env steps | eval return (10 episodes) | std | training wall-clock (s) |",
              "| --- | --- | --- | --- | --- |"]
     lines += [f"| {s} | {n} | {r:.1f} | {sd:.1f} | {w:.0f} |" for s, n, r, sd, w in rows]
     lines.append(f"| mean | | {mean:.1f} | | {sum(r[4] for r in rows) / len(rows):.0f} |")
