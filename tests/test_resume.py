@@ -68,6 +68,20 @@ def test_killed_during_a_save_resumes_to_the_same_run(tmp_path, reference):
     _assert_same_run(tmp_path, reference)
 
 
+def test_async_envs_killed_during_a_save_resume_to_the_same_run(tmp_path, reference):
+    # Environment copies in spawned worker processes: their state is rebuilt by replay as in
+    # sync mode, and the whole run must equal the (sync) reference.
+    run = RUN + ["--vector_mode", "async"]
+    env = dict(os.environ, DDPG_TEST_KILL_IN_SAVE="3")
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "--output_dir",
+                           str(tmp_path), *run], cwd=ROOT, env=env, capture_output=True)
+    assert proc.returncode == -signal.SIGKILL
+    res = run_cli("train.py", "--output_dir", str(tmp_path), *run, "--resume", "auto")
+    assert res.returncode == 0, res.stderr
+    assert "epoch_000002" in res.stdout
+    _assert_same_run(tmp_path, reference)
+
+
 def test_killed_between_epochs_resumes_to_the_same_run(tmp_path, reference):
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "train.py"), "--output_dir",
                              str(tmp_path), *RUN], cwd=ROOT, stdout=subprocess.DEVNULL,
