@@ -11,6 +11,8 @@ os.environ.setdefault("MS_DEV_HOST_BLOCKING_RUN", "1")
 # MindSpore logs a warning for every backend plugin it cannot load (GPU, Ascend); keep errors only.
 os.environ.setdefault("GLOG_v", "3")
 
+import numpy as np  # noqa: E402
+
 from src.errors import UserError  # noqa: E402
 
 
@@ -49,3 +51,19 @@ def worker() -> tuple:
         return 0, 1
     from mindspore.communication import get_group_size, get_rank
     return get_rank(), get_group_size()
+
+
+def sum_over_workers(values: np.ndarray) -> np.ndarray:
+    """The element-wise sum of a float32 vector over all workers of a distributed run."""
+    import mindspore as ms
+    from mindspore import nn, ops
+
+    class _AllReduceSum(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.all_reduce = ops.AllReduce()
+
+        def construct(self, x):
+            return self.all_reduce(x)
+
+    return _AllReduceSum()(ms.Tensor(np.asarray(values, np.float32))).asnumpy()

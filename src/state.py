@@ -1,6 +1,7 @@
 """Full training states on disk: written atomically, kept in rotation, read back safely.
 
-A state is a directory <output_dir>/state/epoch_NNNNNN/ holding
+A state is a directory <output_dir>/state/epoch_NNNNNN/ (worker r > 0 of a distributed run:
+<output_dir>/state/rank_r/epoch_NNNNNN/, each worker saving its own data) holding
   meta.json     counters, settings, metric rows, random generator states, env episode starts
   arrays.npz    replay buffer contents, current observations, noise state, env action logs
   learner.ckpt  every learner parameter: four networks, both Adam states, statistics
@@ -14,7 +15,7 @@ import re
 import shutil
 import signal
 import sys
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import mindspore as ms
@@ -39,13 +40,14 @@ def ensure_writable_dir(path: str, setting: str) -> None:
         raise UserError(f"{setting} '{path}' cannot be written: {exc.strerror}") from None
 
 
-def state_root(output_dir: str) -> str:
-    return os.path.join(output_dir, "state")
+def state_root(output_dir: str, rank: int = 0) -> str:
+    root = os.path.join(output_dir, "state")
+    return root if rank == 0 else os.path.join(root, f"rank_{rank}")
 
 
-def list_states(output_dir: str) -> List[Tuple[int, str]]:
+def list_states(output_dir: str, rank: int = 0) -> List[Tuple[int, str]]:
     """Complete states as (epoch, path), oldest first; unfinished .tmp directories excluded."""
-    root = state_root(output_dir)
+    root = state_root(output_dir, rank)
     if not os.path.isdir(root):
         return []
     found = [(int(m.group(1)), os.path.join(root, name))
@@ -67,9 +69,9 @@ def _fsync_dir(path: str) -> None:
 
 
 def write_state(output_dir: str, epoch: int, meta: dict, arrays: Dict[str, np.ndarray],
-                learner_cell: nn.Cell, keep: int) -> str:
+                learner_cell: nn.Cell, keep: int, rank: int = 0) -> str:
     """Writes the state of `epoch` atomically and keeps only the newest `keep` states."""
-    root = state_root(output_dir)
+    root = state_root(output_dir, rank)
     os.makedirs(root, exist_ok=True)
     final = os.path.join(root, f"epoch_{epoch:06d}")
     tmp = final + ".tmp"
@@ -88,7 +90,7 @@ def write_state(output_dir: str, epoch: int, meta: dict, arrays: Dict[str, np.nd
         shutil.rmtree(final)
     os.rename(tmp, final)
     _fsync_dir(root)
-    for _, old in list_states(output_dir)[:-keep]:
+    for _, old in list_states(output_dir, rank)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final
 
@@ -117,19 +119,42 @@ def read_state(path: str) -> Tuple[dict, Dict[str, np.ndarray], Dict[str, np.nda
     return meta, arrays, params
 
 
-def resolve_resume(output_dir: str, resume: str):
+def _complete(path: str) -> bool:
+    return all(os.path.isfile(os.path.join(path, name)) and
+               os.path.getsize(os.path.join(path, name)) > 0 for name in FILES)
+
+
+def resolve_resume(output_dir: str, resume: str, rank: int = 0,
+                   common_epoch: Optional[Callable[[List[int]], Tuple[Optional[int], bool]]]
+                   = None):
     """The state to resume from: (path, meta, arrays, params), or None to start afresh.
 
     `resume` is "" (new run; refused if output_dir already holds a state), "auto" (the newest
     readable state in output_dir, falling back to older ones with a warning), or a state path.
+    In a distributed run every worker reads its own states, and `common_epoch` makes them
+    resume the same epoch: given the epochs this worker holds complete, it returns
+    the newest epoch every worker holds, or None, and whether any worker holds a state.
     """
-    states = list_states(output_dir)
+    states = list_states(output_dir, rank)
     if not resume:
         if states:
             raise UserError(f"output_dir '{output_dir}' already holds a training state "
                             f"(epoch {states[-1][0]}): pass --resume auto to continue it, or "
                             f"choose another output_dir")
         return None
+    if common_epoch is not None:
+        if resume != "auto":
+            raise UserError("a distributed run resumes with resume: auto (every worker reads "
+                            "its own state in output_dir)")
+        epoch, anywhere = common_epoch([e for e, path in states if _complete(path)])
+        if epoch is None:
+            if anywhere:
+                raise UserError(f"no training state in {output_dir} is complete on every "
+                                f"worker: cannot resume this distributed run")
+            print(f"no training state in {output_dir}: starting a new run", file=sys.stderr)
+            return None
+        path = dict(states)[epoch]
+        return (path,) + read_state(path)
     if resume != "auto":
         return (resume,) + read_state(resume)
     if not states:

@@ -10,7 +10,7 @@ import csv
 import os
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import yaml
@@ -23,7 +23,7 @@ from src.exploration import make_noise
 from src.learner import Learner
 from src.plotting import plot_curves
 from src.replay_buffer import ReplayBuffer
-from src.runtime import worker
+from src.runtime import sum_over_workers, worker
 from src.state import ensure_writable_dir, resolve_resume, write_state
 
 CHECKPOINTS = {"ddpg_actor.ckpt": ("actor", "actor."),
@@ -67,8 +67,6 @@ class Trainer:
         # own environments and buffer, seeded with data_seed; rank 0 alone evaluates and writes.
         self.rank, self.world = worker()
         self.is_chief = self.rank == 0
-        if self.world > 1 and cfg.resume:
-            raise UserError("resume is not supported for distributed (msrun) runs yet")
         self.data_seed = cfg.seed + DATA_SEED_STRIDE * self.rank
         self.envs = make_vector_env(cfg.env_id, cfg.num_envs, cfg.vector_mode, self.data_seed)
         self.rng = np.random.default_rng(self.data_seed)
@@ -79,13 +77,26 @@ class Trainer:
                                 self.total_steps, self.rng)
         self.learner = Learner(self.spec, cfg)
         # Decided before any work, and before the learner's graphs first run (see Learner).
-        self.resume_from = resolve_resume(cfg.output_dir, cfg.resume)
+        self.resume_from = resolve_resume(
+            cfg.output_dir, cfg.resume, self.rank,
+            self._common_epoch if self.world > 1 and cfg.resume else None)
         self.epoch = 0  # epochs completed
         self.wall_before = 0.0  # wall-clock seconds of the run before it was resumed
         self.env_steps = 0
         self.episode_returns = np.zeros(self.num_envs)  # running return of each copy
         self.finished_returns: List[float] = []  # training episodes finished this epoch
         self.rows: List[Dict[str, float]] = []
+
+    def _common_epoch(self, epochs: List[int]) -> Tuple[Optional[int], bool]:
+        """Distributed resume: the newest state epoch every worker holds (or None), and whether
+        any worker holds a state. Slot 0 counts workers with states, slot e those with epoch e."""
+        held = np.zeros(self.cfg.n_epochs + 1, np.float32)
+        usable = [e for e in epochs if 1 <= e <= self.cfg.n_epochs]
+        held[usable] = 1.0
+        held[0] = float(bool(epochs))
+        counts = np.rint(sum_over_workers(held)).astype(int)
+        common = [e for e in range(1, len(counts)) if counts[e] == self.world]
+        return (common[-1] if common else None), bool(counts[0])
 
     def collect(self, n_steps: int) -> None:
         """Collects n_steps transitions (n_steps / num_envs steps of all copies)."""
@@ -154,7 +165,8 @@ class Trainer:
         """Writes the full training state of the epochs completed so far (see src/state.py)."""
         logs = self.envs.call("episode_log")
         buf, n = self.buffer, len(self.buffer)
-        meta = {"config": self.cfg.to_dict(), "env_steps": self.env_steps, "rows": self.rows,
+        meta = {"config": self.cfg.to_dict(), "workers": self.world,
+                "env_steps": self.env_steps, "rows": self.rows,
                 "wall_time": self.rows[-1]["WallTime"] if self.rows else 0.0,
                 "rng": rng_state(self.rng),
                 "action_space_rng": rng_state(self.envs.action_space.np_random),
@@ -169,7 +181,7 @@ class Trainer:
         for i, log in enumerate(logs):
             arrays[f"env_actions_{i}"] = log["actions"]
         return write_state(self.cfg.output_dir, self.epoch, meta, arrays,
-                           self.learner.update_cell, self.cfg.keep_checkpoints)
+                           self.learner.update_cell, self.cfg.keep_checkpoints, self.rank)
 
     def restore(self, path: str, meta: dict, arrays: Dict[str, np.ndarray],
                 params: Dict[str, np.ndarray]) -> None:
@@ -179,6 +191,9 @@ class Trainer:
             if key not in RESUME_MAY_CHANGE and saved.get(key) != value:
                 raise UserError(f"cannot resume {path}: setting '{key}' was {saved.get(key)!r} "
                                 f"in the saved run and is {value!r} now")
+        if meta.get("workers", 1) != self.world:
+            raise UserError(f"cannot resume {path}: it was saved by a run of "
+                            f"{meta.get('workers', 1)} workers, this one has {self.world}")
         buf = self.buffer
         n = meta["buffer"]["size"]
         if arrays["buffer_obs"].shape != (n, buf.obs.shape[1]) or \
@@ -241,7 +256,10 @@ class Trainer:
                 sps = (self.env_steps - steps_before) / (time.perf_counter() - epoch_start)
                 stats = self._checked_stats(epoch)
                 self.epoch = epoch + 1
-                if not chief:
+                save_now = self.epoch % cfg.save_every_epochs == 0 or self.epoch == cfg.n_epochs
+                if not chief:  # every worker saves its own data; the chief also logs and evaluates
+                    if save_now:
+                        self.save_state()
                     continue
                 row = self._epoch_row(epoch, stats, sps, time.perf_counter() - start)
                 self.rows.append(row)
@@ -249,7 +267,7 @@ class Trainer:
                 csv_file.flush()
                 _print_table(row, write)
                 self.save()
-                if self.epoch % cfg.save_every_epochs == 0 or self.epoch == cfg.n_epochs:
+                if save_now:
                     self.save_state()
         if bar is not None:
             bar.close()

@@ -64,3 +64,34 @@ def test_a_dead_worker_stops_the_job(tmp_path):
     stdout, stderr = proc.communicate(timeout=180)
     assert proc.returncode != 0
     assert "distributed training failed; worker logs in" in stderr
+
+
+def test_killed_distributed_run_resumes_to_the_same_run(tmp_path):
+    def rows(out):
+        lines = (out / "progress.csv").read_text().strip().splitlines()
+        header = lines[0].split(",")
+        keep = [i for i, name in enumerate(header) if name not in ("EnvStepsPerSecond", "WallTime")]
+        return [[line.split(",")[i] for i in keep] for line in lines[1:]]
+
+    def checksums(stdout):
+        return sorted(re.findall(r"rank (\d): network checksum (\w+)", stdout))
+
+    preset = _preset(tmp_path, n_epochs=4)
+    ref = run_cli("scripts/run_distribute_train_cpu.sh", "2", preset, str(tmp_path / "ref"),
+                  env_extra={"MASTER_PORT": "8133"})
+    assert ref.returncode == 0, ref.stdout + ref.stderr
+    out = tmp_path / "run"
+    # Both workers are SIGKILLed while writing their epoch-3 state: the job fails.
+    died = run_cli("scripts/run_distribute_train_cpu.sh", "2", preset, str(out),
+                   env_extra={"MASTER_PORT": "8134", "DDPG_TEST_KILL_IN_SAVE": "3"})
+    assert died.returncode != 0
+    assert (out / "state" / "epoch_000002").is_dir()
+    assert (out / "state" / "rank_1" / "epoch_000002").is_dir()
+    resumed_preset = tmp_path / "resume.yaml"
+    resumed_preset.write_text((tmp_path / "tiny.yaml").read_text() + "resume: auto\n")
+    res = run_cli("scripts/run_distribute_train_cpu.sh", "2", str(resumed_preset), str(out),
+                  env_extra={"MASTER_PORT": "8135"})
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "resumed from" in (out / "msrun_log" / "worker_1.log").read_text()
+    assert rows(out) == rows(tmp_path / "ref")
+    assert checksums(res.stdout) == checksums(ref.stdout)
