@@ -256,18 +256,15 @@ class Trainer:
                 sps = (self.env_steps - steps_before) / (time.perf_counter() - epoch_start)
                 stats = self._checked_stats(epoch)
                 self.epoch = epoch + 1
-                save_now = self.epoch % cfg.save_every_epochs == 0 or self.epoch == cfg.n_epochs
-                if not chief:  # every worker saves its own data; the chief also logs and evaluates
-                    if save_now:
-                        self.save_state()
-                    continue
-                row = self._epoch_row(epoch, stats, sps, time.perf_counter() - start)
-                self.rows.append(row)
-                writer.writerow(row)
-                csv_file.flush()
-                _print_table(row, write)
-                self.save()
-                if save_now:
+                if chief:
+                    row = self._epoch_row(epoch, stats, sps, time.perf_counter() - start)
+                    self.rows.append(row)
+                    writer.writerow(row)
+                    csv_file.flush()
+                    _print_table(row, write)
+                    self.save()
+                # Every worker saves its own state (its buffer, environments, generators).
+                if self.epoch % cfg.save_every_epochs == 0 or self.epoch == cfg.n_epochs:
                     self.save_state()
         if bar is not None:
             bar.close()

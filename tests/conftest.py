@@ -1,4 +1,5 @@
 """Shared fixtures: the repository on sys.path, MindSpore initialised once on CPU."""
+import csv
 import os
 import subprocess
 import sys
@@ -24,6 +25,13 @@ def run_cli(*args, timeout=600, cwd=ROOT, env_extra=None):
         cmd = ["bash", os.path.join(ROOT, cmd[0])] + cmd[1:]
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHON=sys.executable, **(env_extra or {}))
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def progress_rows(out):
+    """The rows of out/progress.csv without the timing columns, which differ run to run."""
+    with open(os.path.join(out, "progress.csv"), newline="") as f:
+        return [{k: v for k, v in r.items() if k not in ("EnvStepsPerSecond", "WallTime")}
+                for r in csv.DictReader(f)]
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,5 @@
 """Never lose a run: SIGKILL between epochs and in the middle of a save, then resume; the
 resumed run must equal the run that was never stopped, figure for figure and bit for bit."""
-import csv
 import os
 import signal
 import subprocess
@@ -11,7 +10,7 @@ import numpy as np
 import mindspore as ms
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, progress_rows, run_cli
 from src.state import list_states
 
 RUN = ["--n_epochs", "4", "--steps_per_epoch", "2", "--env_steps_per_cycle", "100",
@@ -19,14 +18,6 @@ RUN = ["--n_epochs", "4", "--steps_per_epoch", "2", "--env_steps_per_cycle", "10
        "--start_steps", "150", "--buffer_batch_size", "32", "--eval_episodes", "2",
        "--policy_hidden_sizes", "[32, 32]", "--qf_hidden_sizes", "[32, 32]",
        "--exploration", "ou", "--num_envs", "2", "--progress_bar", "false"]
-TIMING = ("EnvStepsPerSecond", "WallTime")
-
-
-def _rows(out):
-    with open(os.path.join(out, "progress.csv"), newline="") as f:
-        return [{k: v for k, v in r.items() if k not in TIMING} for r in csv.DictReader(f)]
-
-
 def _final_params(out):
     path = os.path.join(list_states(str(out))[-1][1], "learner.ckpt")
     return {k: v.asnumpy() for k, v in ms.load_checkpoint(path).items()}
@@ -41,7 +32,7 @@ def reference(tmp_path_factory):
 
 
 def _assert_same_run(out, reference):
-    assert _rows(out) == _rows(reference)
+    assert progress_rows(out) == progress_rows(reference)
     final, ref = _final_params(out), _final_params(reference)
     assert final.keys() == ref.keys()
     for name in ref:
