@@ -3,6 +3,7 @@
     pip install -r requirements-bench.txt
     python benchmarks/bench_learner.py [--shapes pendulum halfcheetah] [--batches 64 256]
         [--rounds 5] [--updates 200] [--backends graph native]
+    python benchmarks/bench_learner.py --check    # the JAX peer does this package's update
 
 Every contender does the same work per update: critic Adam step on the mean squared TD error
 (targets from the target networks), then actor Adam step on -mean Q(s, mu(s)) through the
@@ -17,6 +18,11 @@ Shape sets: pendulum (3 obs, 1 action, bound 2, 400-300 networks) and halfcheeta
 - JAX + optax: the same K stacked batches per jitted call, the K steps in `jax.lax.scan`,
   parameters and optimizer states kept on the device between calls (donated buffers);
 - PyTorch: eager, one batch per call, as Stable-Baselines3's DDPG runs (default threads).
+
+optax.adam applies Adam's bias corrections before adding eps, nn.Adam folds them into the
+step size; the work is the same, the early steps of gradient components below ~1e-6 differ.
+`--check` starts the JAX update from this package's weights with nn.Adam's formula and shows
+that both change every network alike on the same batches (relative differences ~1e-4).
 
 The contenders alternate within every round, `--updates` each per round; a figure is the median
 over rounds and the ratios are of medians taken in this run.
@@ -133,20 +139,25 @@ class JaxDDPG:
     """
 
     def __init__(self, obs_dim, act_dim, low, high, policy_hidden, qf_hidden,
-                 discount=DISCOUNT, tau=TAU, policy_lr=LR, qf_lr=LR, seed=0):
+                 discount=DISCOUNT, tau=TAU, policy_lr=LR, qf_lr=LR, seed=0, init=None,
+                 adam=None):
         import jax
         import jax.numpy as jnp
         import optax
         self.jax = jax
         rng = np.random.default_rng(seed)
-        actor = _init_mlp(rng, [obs_dim, *policy_hidden, act_dim])
-        critic = _init_mlp(rng, [obs_dim + act_dim, *qf_hidden, 1])
+        if init is None:
+            actor = _init_mlp(rng, [obs_dim, *policy_hidden, act_dim])
+            critic = _init_mlp(rng, [obs_dim + act_dim, *qf_hidden, 1])
+        else:  # (actor, critic) lists of ([in, out] weight, bias): to compare with another
+            actor, critic = init
         low, high = np.asarray(low, np.float32), np.asarray(high, np.float32)
         self.center, self.half_range = (high + low) / 2, (high - low) / 2
         center, half_range = jnp.asarray(self.center), jnp.asarray(self.half_range)
-        # optax adds eps outside the square root, as nn.Adam does.
-        actor_tx = optax.adam(policy_lr, b1=0.9, b2=0.999, eps=1e-8)
-        critic_tx = optax.adam(qf_lr, b1=0.9, b2=0.999, eps=1e-8)
+        # optax adds eps outside the square root, as nn.Adam does (see nn_adam_formula).
+        adam = adam or optax.adam
+        actor_tx = adam(policy_lr, b1=0.9, b2=0.999, eps=1e-8)
+        critic_tx = adam(qf_lr, b1=0.9, b2=0.999, eps=1e-8)
 
         def mlp(params, x):
             for w, b in params[:-1]:
@@ -213,6 +224,71 @@ class JaxDDPG:
         self.sync()
         steps, self.steps = self.steps, 0
         return {"GradSteps": steps}
+
+
+def nn_adam_formula(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
+    """MindSpore nn.Adam's step as an optax transformation, for --check only:
+    lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps). optax.adam adds eps after the bias
+    corrections instead, so while t << 1 / (1 - b2) its eps is in effect up to 30x smaller;
+    gradient components below ~1e-6 then move differently. The work per step is the same."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    def init(params):
+        zeros = jax.tree.map(jnp.zeros_like, params)
+        return zeros, jax.tree.map(jnp.zeros_like, params), jnp.zeros((), jnp.float32)
+
+    def update(grads, state, params=None):
+        m, v, t = state
+        t = t + 1
+        m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, m, grads)
+        v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, v, grads)
+        lr_t = learning_rate * jnp.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        return jax.tree.map(lambda m, v: -lr_t * m / (jnp.sqrt(v) + eps), m, v), (m, v, t)
+    return optax.GradientTransformation(init, update)
+
+
+def check(shape_name: str, backend, calls: int = 2) -> bool:
+    """Same start, same batches: this package's learner and the JAX update (with nn.Adam's
+    formula) must change every network alike. Prints ||d_jax - d_ms|| / ||d_ms|| per network,
+    d being the change of its parameters over `calls` calls of K steps."""
+    from src.config import load_config
+    from src.environment import EnvSpec
+    from src.learner import Learner
+    from src.runtime import init_mindspore
+    obs_dim, act_dim, bound, hidden = SHAPES[shape_name]
+    init_mindspore("CPU", 0, 0)
+    cfg, _ = load_config(package_overrides(hidden, backend))
+    high = np.full(act_dim, bound, np.float32)
+    ours = Learner(EnvSpec("bench", obs_dim, act_dim, -high, high, None), cfg)
+    nets = ("actor", "critic", "actor_target", "critic_target")
+    if not all(hasattr(getattr(getattr(ours, "nets", None), n, None), "layers") for n in nets):
+        raise UserError("--check reads learner.nets.<net>.layers (Dense cells); this "
+                        "learner backend has no such layout")
+
+    def layers(name):  # [in, out] weights, as JaxDDPG keeps them
+        return [(d.weight.asnumpy().T.copy(), d.bias.asnumpy().copy())
+                for d in getattr(ours.nets, name).layers]
+    start = {n: layers(n) for n in nets}
+    peer = JaxDDPG(obs_dim, act_dim, -high, high, hidden, hidden, cfg.discount,
+                   cfg.target_update_tau, cfg.policy_lr, cfg.qf_lr,
+                   init=(start["actor"], start["critic"]), adam=nn_adam_formula)
+    feeds = stacked(random_batches(np.random.default_rng(0), 64, obs_dim, act_dim, bound),
+                    cfg.grad_steps_per_call)
+    for i in range(calls):
+        ours.update(feeds[i])
+        peer.update(feeds[i])
+    peer.sync()
+    ok = True
+    for name, peer_layers in zip(nets, peer.state[:4]):
+        flat = lambda ls: np.concatenate([np.ravel(np.asarray(x)) for wb in ls for x in wb])  # noqa: E731
+        d_ours = flat(layers(name)) - flat(start[name])
+        rel = np.linalg.norm(flat(peer_layers) - flat(start[name]) - d_ours) / np.linalg.norm(d_ours)
+        ok &= bool(rel < 1e-2)  # float32 rounding of the (1 - tau) * target sums: ~1e-3
+        print(f"check {shape_name:11s} {name:13s} relative difference of the change after "
+              f"{calls * cfg.grad_steps_per_call} steps: {rel:.1e}")
+    return ok
 
 
 def jax_learner(shape, k):
@@ -375,9 +451,7 @@ def random_batches(rng, batch_size, obs_dim, act_dim, bound, n=16):
 
 
 def stacked(batches, k):
-    """What one call takes: a batch, or k batches stacked as [k, B, ...]."""
-    if k == 1:
-        return batches
+    """What one call of a K-step learner takes: k batches stacked as [k, B, ...]."""
     return [tuple(np.stack(xs) for xs in zip(*(batches[(j + i) % len(batches)]
                                               for i in range(k))))
             for j in range(len(batches))]
@@ -399,6 +473,10 @@ def main(argv) -> int:
     parser.add_argument("--grad_steps_per_call", type=int, default=0,
                         help="K steps per call for this package and JAX (default: the config's)")
     parser.add_argument("--no_gemms", action="store_true", help="skip the GEMM-only table")
+    parser.add_argument("--check", action="store_true",
+                        help="only check that the JAX update changes the networks as this "
+                             "package's learner does (same start and batches, nn.Adam's "
+                             "formula), for each shape set; exit 1 if not")
     args = parser.parse_args(argv)
     for name in ("rounds", "updates"):
         if getattr(args, name) < 1:
@@ -406,6 +484,10 @@ def main(argv) -> int:
     if min(args.batches) < 1 or args.grad_steps_per_call < 0:
         raise UserError("--batches must be positive and --grad_steps_per_call not negative")
     backends = learner_backends(args.backends)
+    if args.check:
+        ok = all([check(name, b) for b in backends for name in args.shapes])
+        print("check " + ("passed" if ok else "FAILED"))
+        return 0 if ok else 1
     import jax
     import optax
     import torch
@@ -428,7 +510,8 @@ def main(argv) -> int:
         for batch_size in args.batches:
             label = f"{shape_name:11s} batch {batch_size:4d}"
             batches = random_batches(rng, batch_size, obs_dim, act_dim, bound)
-            feeds = {name: stacked(batches, kk) for name, (_, _, kk) in contenders.items()}
+            feeds = {name: batches if name == torch_name else stacked(batches, kk)
+                     for name, (_, _, kk) in contenders.items()}
             med, rates = race(contenders, feeds, args.rounds, args.updates)
             report(label, "full update", med, rates, ratios)
             summary.append((shape_name, batch_size, med))
