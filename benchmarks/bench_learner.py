@@ -24,8 +24,8 @@ step size; the work is the same, the early steps of gradient components below ~1
 `--check` starts the JAX update from this package's weights with nn.Adam's formula and shows
 that both change every network alike on the same batches (relative differences ~1e-4).
 
-The contenders alternate within every round, `--updates` each per round; a figure is the median
-over rounds and the ratios are of medians taken in this run.
+The contenders alternate within every round (in reversed order every other round), `--updates`
+each per round; a figure is the median over rounds and the ratios are of medians taken in this run.
 
 A second table per batch times only the update's 28 matrix products (forward and backward GEMMs
 of the four network passes, same shapes), back to back in one MindSpore graph and in eager
@@ -415,14 +415,17 @@ def torch_gemms(shapes):
 
 def race(contenders, feeds, rounds: int, updates: int):
     """Median updates/s of each contender over `rounds` rounds; within a round the contenders
-    run one after the other, `updates` each (rounded down to whole calls of k steps)."""
+    run one after the other, `updates` each (rounded down to whole calls of k steps), in
+    reversed order every other round so that none always follows the same one."""
     for name, (update, sync, k) in contenders.items():  # warm-up and compile
         for b in feeds[name]:
             update(b)
         sync()
     rates = {name: [] for name in contenders}
-    for _ in range(rounds):
-        for name, (update, sync, k) in contenders.items():
+    for r in range(rounds):
+        names = list(contenders) if r % 2 == 0 else list(contenders)[::-1]
+        for name in names:
+            update, sync, k = contenders[name]
             calls = max(1, updates // k)
             time.sleep(SETTLE_S)
             start = time.perf_counter()
