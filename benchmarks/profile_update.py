@@ -11,7 +11,8 @@ action, 400-300; or halfcheetah: 17 obs, 6 actions, 256-256), feeds it random ba
    clock per update;
 2. runs the same updates under `mindspore.Profiler` and reads, from FRAMEWORK/ of its output,
    cpu_op_execute_timestamp_0.txt (start and duration of every kernel launch, by full scoped
-   name) aligned launch by launch with cpu_framework_0.txt (op name and input shapes).
+   name) aligned launch by launch with cpu_framework_0.txt (op name and input shapes), and
+   checks the total against the per-op totals of cpu_op_detail_info_0.csv.
 
 Kernels are put in categories: large products (MatMul whose operands have every dimension
 >= 64), small products (other MatMuls), elementwise and reductions (BiasAdd, ReLU, Tanh, Mul,
@@ -82,6 +83,15 @@ def read_trace(framework_dir: str):
             name.rsplit("/", 1)[-1] != info[1] for (_, _, name), info in zip(events, infos)):
         raise UserError(f"cannot align the launches of {stamps} with {shapes}: the profiler's "
                         f"output format differs from MindSpore 2.10's")
+    detail = os.path.join(framework_dir, "cpu_op_detail_info_0.csv")
+    if os.path.isfile(detail):  # the profiler's own per-op totals must add up to the same
+        import csv
+        with open(detail, encoding="utf-8", newline="") as f:
+            total = sum(float(row["op_total_time(ms)"]) for row in csv.DictReader(f))
+        launched = sum(e[1] for e in events)
+        if abs(total - launched) > 0.01 * max(total, 1e-9):
+            raise UserError(f"{detail} totals {total:.3f} ms but the launches add up to "
+                            f"{launched:.3f} ms: the profiler's output is not understood")
     return [(start, duration, name, info[0], [_shape(x) for x in info[3:]])
             for (start, duration, name), info in zip(events, infos)]
 
