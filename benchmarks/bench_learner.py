@@ -280,11 +280,14 @@ def check(shape_name: str, backend, calls: int = 2) -> bool:
         ours.update(feeds[i])
         peer.update(feeds[i])
     peer.sync()
+
+    def flat(layer_list):
+        return np.concatenate([np.ravel(np.asarray(x)) for wb in layer_list for x in wb])
     ok = True
     for name, peer_layers in zip(nets, peer.state[:4]):
-        flat = lambda ls: np.concatenate([np.ravel(np.asarray(x)) for wb in ls for x in wb])  # noqa: E731
         d_ours = flat(layers(name)) - flat(start[name])
-        rel = np.linalg.norm(flat(peer_layers) - flat(start[name]) - d_ours) / np.linalg.norm(d_ours)
+        d_peer = flat(peer_layers) - flat(start[name])
+        rel = np.linalg.norm(d_peer - d_ours) / np.linalg.norm(d_ours)
         ok &= bool(rel < 1e-2)  # float32 rounding of the (1 - tau) * target sums: ~1e-3
         print(f"check {shape_name:11s} {name:13s} relative difference of the change after "
               f"{calls * cfg.grad_steps_per_call} steps: {rel:.1e}")
