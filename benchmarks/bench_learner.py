@@ -51,8 +51,8 @@ from src.errors import UserError, run_cli  # noqa: E402
 SHAPES = {"pendulum": (3, 1, 2.0, (400, 300)),
           "halfcheetah": (17, 6, 1.0, (256, 256))}
 DISCOUNT, TAU, LR = 0.99, 0.005, 1e-3  # default_config.yaml's values, used by every peer
-# A pause between contenders so that one library's idle worker threads stop spinning before
-# the next contender's clock starts (XLA's and MindSpore's pools spin briefly after work).
+# A pause between contenders: worker pools may spin for a moment after their work (Eigen's,
+# which XLA uses, does), and should not take the cores from the next contender's timed run.
 SETTLE_S = 0.02
 
 
