@@ -157,11 +157,12 @@ Pool &ThePool() {
   return *pool;
 }
 
-// Splits [0, n) into one contiguous range per thread when n is large enough to pay for it.
-void ParallelRange(int64_t n, const std::function<void(int64_t, int64_t)> &fn) {
+// Splits rows [0, n) of an [n, cols] array into one contiguous range per thread, when the array
+// is large enough to pay for waking the pool.
+void ParallelRange(int64_t n, int64_t cols, const std::function<void(int64_t, int64_t)> &fn) {
   Pool &pool = ThePool();
   int parts = pool.get_num_threads();
-  if (parts == 1 || n < 32768) {
+  if (parts == 1 || n * cols < 32768) {
     fn(0, n);
     return;
   }
@@ -226,10 +227,20 @@ void Forward(const Mlp &net, int64_t B, const float *x, const float *extra, Pass
     p.input[i] = h;
     std::vector<float> &y = p.out[i];
     y.resize(B * out);
-    for (int64_t r = 0; r < B; ++r) std::memcpy(&y[r * out], net.b[i], out * sizeof(float));
-    Gemm(false, true, B, out, in, h, in, net.w[i], in, 1.0f, y.data(), out);
-    if (i + 1 < L)
-      for (float &v : y) v = v > 0.0f ? v : 0.0f;
+    Gemm(false, true, B, out, in, h, in, net.w[i], in, 0.0f, y.data(), out);
+    // Bias and ReLU in one pass over the product while it is still in cache.
+    float *__restrict__ yd = y.data();
+    const float *__restrict__ bias = net.b[i];
+    const bool relu = i + 1 < L;
+    ParallelRange(B, out, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        float *row = yd + r * out;
+        if (relu)
+          for (int64_t c = 0; c < out; ++c) row[c] = std::max(row[c] + bias[c], 0.0f);
+        else
+          for (int64_t c = 0; c < out; ++c) row[c] += bias[c];
+      }
+    });
     h = y.data();
   }
 }
@@ -263,9 +274,11 @@ void Backward(const Mlp &net, int64_t B, Pass &p, std::vector<float> &dout, Grad
     int64_t prev = i == net.join ? in - net.extra : in;
     scratch.resize(B * prev);
     Gemm(false, false, B, prev, out, dz->data(), out, net.w[i], in, 0.0f, scratch.data(), prev);
-    const std::vector<float> &h = p.out[i - 1];
-    for (int64_t k = 0; k < B * prev; ++k)
-      if (h[k] <= 0.0f) scratch[k] = 0.0f;
+    const float *__restrict__ h = p.out[i - 1].data();
+    float *__restrict__ d = scratch.data();
+    ParallelRange(B, prev, [&](int64_t lo, int64_t hi) {
+      for (int64_t k = lo * prev; k < hi * prev; ++k) d[k] = h[k] > 0.0f ? d[k] : 0.0f;
+    });
     std::swap(dout, scratch);
     dz = &dout;
   }
@@ -298,12 +311,13 @@ void AdamAndSoftUpdate(const Mlp &net, Grads &g, float decay, Adam &opt, const M
   const float lr_t = *opt.lr * std::sqrt(1.0f - b2p) / (1.0f - b1p);
   for (int i = 0; i < net.layers(); ++i) {
     for (int part = 0; part < 2; ++part) {
-      float *p = part ? net.b[i] : net.w[i];
-      float *t = part ? target.b[i] : target.w[i];
-      float *gr = part ? g.b[i].data() : g.w[i].data();
-      float *m = opt.m[2 * i + part], *v = opt.v[2 * i + part];
+      float *__restrict__ p = part ? net.b[i] : net.w[i];
+      float *__restrict__ t = part ? target.b[i] : target.w[i];
+      const float *__restrict__ gr = part ? g.b[i].data() : g.w[i].data();
+      float *__restrict__ m = opt.m[2 * i + part];
+      float *__restrict__ v = opt.v[2 * i + part];
       float wd = part ? 0.0f : decay;
-      ParallelRange(part ? net.out[i] : net.size(i), [&](int64_t lo, int64_t hi) {
+      ParallelRange(part ? net.out[i] : net.size(i), 1, [&](int64_t lo, int64_t hi) {
         for (int64_t k = lo; k < hi; ++k) {
           float gk = gr[k] + wd * p[k];
           m[k] += (gk - m[k]) * (1.0f - beta1);
