@@ -169,9 +169,32 @@ void ParallelRange(int64_t n, int64_t cols, const std::function<void(int64_t, in
   pool.parallel_for(parts, [&](int i, int total) { fn(n * i / total, n * (i + 1) / total); });
 }
 
+// Time per category, when switched on (benchmarks/profile_update.py): where an update's time
+// goes inside the op. Off, it costs one branch per product.
+enum Slot { kLargeProducts, kSmallProducts, kOptimizer, kTotal, kSteps, kSlots };
+bool g_profiling = false;
+double g_profile[kSlots] = {};
+
+class Timed {
+ public:
+  explicit Timed(Slot slot) : slot_(slot) {
+    if (g_profiling) start_ = std::chrono::steady_clock::now();
+  }
+  ~Timed() {
+    if (g_profiling)
+      g_profile[slot_] +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  Slot slot_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 // C[M, N] = op(A) op(B) + beta * C, row-major; op(X) = X^T when the flag is set.
 void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
           const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+  Timed timed(std::min({M, N, K}) >= 64 ? kLargeProducts : kSmallProducts);
   dnnl_threadpool_interop_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.0f, A, lda, B, ldb,
                                 beta, C, ldc, &ThePool());
 }
@@ -304,6 +327,7 @@ struct Adam {
 // target <- tau * online + (1 - tau) * target, fused in one pass over each tensor.
 void AdamAndSoftUpdate(const Mlp &net, Grads &g, float decay, Adam &opt, const Mlp &target,
                        float beta1, float beta2, float eps, float tau, float keep) {
+  Timed timed(kOptimizer);
   *opt.global_step += 1;
   float b1p = *opt.beta1_power * beta1, b2p = *opt.beta2_power * beta2;
   *opt.beta1_power = b1p;
@@ -395,6 +419,8 @@ class Step {
   bool ok() const { return ok_; }
 
   void Run(Workspace &ws) {
+    Timed timed(kTotal);
+    if (g_profiling) g_profile[kSteps] += static_cast<double>(K_);
     float loss = 0.0f;
     for (int64_t k = 0; k < K_; ++k) loss = One(ws, k);
     *loss_out_ = loss;
@@ -522,3 +548,13 @@ extern "C" int DDPGUpdate(int nparam, void **params, int *ndims, int64_t **shape
 
 // Number of threads the update runs on (for logs and tests).
 extern "C" int DDPGUpdateThreads() { return ThePool().get_num_threads(); }
+
+// Profiling switch and read-out: seconds in large products (every dimension >= 64), small
+// products, Adam + soft updates, the whole op, then the number of steps; reading resets.
+extern "C" void DDPGUpdateSetProfiling(int on) { g_profiling = on != 0; }
+extern "C" void DDPGUpdateReadProfile(double *out) {
+  for (int i = 0; i < kSlots; ++i) {
+    out[i] = g_profile[i];
+    g_profile[i] = 0.0;
+  }
+}
