@@ -6,7 +6,7 @@
 // fused and Adam and the soft updates launch one kernel per tensor. Here the whole step (critic
 // Adam step on the TD loss, actor Adam step on -Q through the updated critic, soft update of both
 // targets, statistics) is one call, its matrix products on the oneDNN sgemm that MindSpore itself
-// ships (libdnnl.so.3), run on a small thread pool of our own.
+// ships (libdnnl.so.3), split over a small thread pool of our own.
 //
 // The op updates the learner's Parameters in place (networks, targets, Adam moments, beta
 // powers, global steps, statistics): MindSpore passes a graph's Parameters to a CPU kernel by
@@ -34,24 +34,11 @@
 #define CPU_RELAX() std::this_thread::yield()
 #endif
 
-// oneDNN's thread-pool interface (its ABI, as declared by dnnl_threadpool_iface.hpp, v3.x):
-// the sgemm below calls parallel_for on the pool it is given.
-namespace dnnl {
-namespace threadpool_interop {
-struct threadpool_iface {
-  virtual int get_num_threads() const = 0;
-  virtual bool get_in_parallel() const = 0;
-  virtual void parallel_for(int n, const std::function<void(int, int)> &fn) = 0;
-  virtual uint64_t get_flags() const = 0;
-  virtual ~threadpool_iface() {}
-};
-}  // namespace threadpool_interop
-}  // namespace dnnl
-
-extern "C" int dnnl_threadpool_interop_sgemm(char transa, char transb, int64_t M, int64_t N,
-                                             int64_t K, float alpha, const float *A, int64_t lda,
-                                             const float *B, int64_t ldb, float beta, float *C,
-                                             int64_t ldc, void *threadpool);
+// oneDNN's C API (row-major sgemm); MindSpore's build sets no thread pool of its own, so it
+// runs on the calling thread.
+extern "C" int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                          float *C, int64_t ldc);
 
 namespace {
 
@@ -62,12 +49,12 @@ namespace {
 // cores shared with the environment and other runs) delays nobody, and a late worker can only
 // claim tasks of the job it saw posted. Workers spin briefly after a job, as the next one follows
 // within microseconds in an update, then sleep on a condition variable.
-class Pool : public dnnl::threadpool_interop::threadpool_iface {
+class Pool {
  public:
   explicit Pool(int n) : n_(n) {
     for (int i = 1; i < n_; ++i) workers_.emplace_back([this] { Loop(); });
   }
-  ~Pool() override {
+  ~Pool() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
@@ -75,11 +62,10 @@ class Pool : public dnnl::threadpool_interop::threadpool_iface {
     cv_.notify_all();
     for (auto &t : workers_) t.join();
   }
-  int get_num_threads() const override { return n_; }
-  bool get_in_parallel() const override { return in_parallel_.load(); }
-  uint64_t get_flags() const override { return 0; }  // synchronous: returns when all is done
-  void parallel_for(int n, const std::function<void(int, int)> &fn) override {
-    if (n_ == 1 || n <= 1 || in_parallel_.load()) {
+  int get_num_threads() const { return n_; }
+  // Runs fn(i, n) for i < n on the pool; returns when all have run.
+  void parallel_for(int n, const std::function<void(int, int)> &fn) {
+    if (n_ == 1 || n <= 1 || in_parallel_.load() || Contended()) {
       for (int i = 0; i < n; ++i) fn(i, n);
       return;
     }
@@ -94,9 +80,15 @@ class Pool : public dnnl::threadpool_interop::threadpool_iface {
       cv_.notify_all();
     }
     Work(job);
+    auto idle = std::chrono::steady_clock::now();
     while (done_.load(std::memory_order_acquire) < n) CPU_RELAX();
+    // A worker that claimed a task and then lost its core (another process wants it) leaves
+    // the caller waiting for a scheduler time slice; for a while, run everything on the caller.
+    auto now = std::chrono::steady_clock::now();
+    if (now - idle > std::chrono::microseconds(500)) alone_until_ = now + std::chrono::milliseconds(100);
     in_parallel_.store(false);
   }
+  bool Contended() const { return std::chrono::steady_clock::now() < alone_until_; }
 
  private:
   // Runs tasks of job `job` until none is left unclaimed.
@@ -142,6 +134,7 @@ class Pool : public dnnl::threadpool_interop::threadpool_iface {
   const std::function<void(int, int)> *fn_ = nullptr;
   std::atomic<bool> in_parallel_{false};
   std::atomic<bool> stop_{false};
+  std::chrono::steady_clock::time_point alone_until_{};
 };
 
 // Threads = the cores this process may run on (taskset pins a run to one), at most 8: these
@@ -192,11 +185,36 @@ class Timed {
 };
 
 // C[M, N] = op(A) op(B) + beta * C, row-major; op(X) = X^T when the flag is set.
+//
+// A large product is cut into one block of rows (or columns) of C per thread, each block a
+// single-threaded oneDNN sgemm over the whole K: every element of C then comes out the same
+// however many threads share the work, or whether the caller ends up doing every block itself
+// (measured: bit-identical to one sgemm for the update's shapes, and as fast as oneDNN's own
+// threading of the product). So results do not depend on the core count or on the load.
 void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
           const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
   Timed timed(std::min({M, N, K}) >= 64 ? kLargeProducts : kSmallProducts);
-  dnnl_threadpool_interop_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.0f, A, lda, B, ldb,
-                                beta, C, ldc, &ThePool());
+  const char transa = ta ? 'T' : 'N', transb = tb ? 'T' : 'N';
+  Pool &pool = ThePool();
+  const int parts = pool.get_num_threads();
+  // Below ~2^18 multiply-adds one thread is as fast as two (the input and output layers).
+  if (parts == 1 || M * N * K < (int64_t{1} << 18)) {
+    dnnl_sgemm(transa, transb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  const bool by_rows = M >= N;
+  const int64_t D = by_rows ? M : N;
+  pool.parallel_for(parts, [&](int i, int n) {
+    // Block edges on multiples of 16 floats (a 64-byte cache line).
+    int64_t lo = D * i / n / 16 * 16, hi = i + 1 == n ? D : D * (i + 1) / n / 16 * 16;
+    if (hi <= lo) return;
+    if (by_rows)
+      dnnl_sgemm(transa, transb, hi - lo, N, K, 1.0f, ta ? A + lo : A + lo * lda, lda, B, ldb,
+                 beta, C + lo * ldc, ldc);
+    else
+      dnnl_sgemm(transa, transb, M, hi - lo, K, 1.0f, A, lda, tb ? B + lo * ldb : B + lo, ldb,
+                 beta, C + lo, ldc);
+  });
 }
 
 // ------------------------------------------------------------------------------------------
