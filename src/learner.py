@@ -305,7 +305,12 @@ class Learner:
 
         Call `sync_actor` after a phase of updates, before acting again.
         """
-        self.multi_step(*(ms.Tensor(x) for x in batches))
+        loss = self.multi_step(*(ms.Tensor(x) for x in batches))
+        if self.backend == "native":
+            # The op writes Parameters that MindSpore does not know it writes: wait for it here,
+            # so that nothing (host actor, checkpoints) reads them early, whatever the runtime's
+            # launch mode.
+            loss.asnumpy()
 
     def sync_actor(self) -> None:
         """Refreshes the host copy of the actor used by `act`."""
