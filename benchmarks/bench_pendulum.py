@@ -42,7 +42,8 @@ def run_ours(seed: int) -> dict:
         for _ in range(cfg.n_epochs * cfg.steps_per_epoch):
             trainer.cycle()
         train_s = time.perf_counter() - start
-        returns = trainer.evaluate()["returns"]
+        from src.evaluation import evaluate
+        returns = evaluate(trainer.learner.act, trainer.eval_env, cfg)["returns"]
         trainer.close()
     return {"train_s": train_s, "return": sum(returns) / len(returns)}
 

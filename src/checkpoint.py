@@ -19,6 +19,12 @@ from src.networks import ActorNet
 _ACTOR_KEY = re.compile(r"^a_fc(\d+)\.(weight|bias)$")
 # The artifact the model zoo publishes, and what eval.py / export.py read by default.
 ACTOR_TARGET_CKPT = "ddpg_actortarget.ckpt"
+# The four networks of a run as written to output_dir after every epoch: file -> (attribute of
+# DDPGNetworks, parameter-name prefix dropped so that actors have the hub layout).
+NETWORK_CKPTS = {"ddpg_actor.ckpt": ("actor", "actor."),
+                 ACTOR_TARGET_CKPT: ("actor_target", "actor_target."),
+                 "ddpg_critic.ckpt": ("critic", "critic."),
+                 "ddpg_critictarget.ckpt": ("critic_target", "critic_target.")}
 
 
 def actor_ckpt_path(cfg) -> str:
@@ -36,6 +42,12 @@ def save_cell(cell: nn.Cell, path: str, strip_prefix: str = "") -> None:
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def save_networks(nets: nn.Cell, output_dir: str) -> None:
+    """Writes the four networks of `nets` (a DDPGNetworks) as NETWORK_CKPTS says."""
+    for file_name, (attr, prefix) in NETWORK_CKPTS.items():
+        save_cell(getattr(nets, attr), os.path.join(output_dir, file_name), strip_prefix=prefix)
 
 
 def load_params(path: str) -> Dict[str, np.ndarray]:
@@ -94,3 +106,8 @@ def load_actor(path: str, spec: EnvSpec, max_action: float = 0.0) -> ActorNet:
               for p in actor.get_parameters()}
     ms.load_param_into_net(actor, values, strict_load=True)
     return actor
+
+
+def actor_policy(actor: ActorNet):
+    """The [1, obs_dim] -> [1, act_dim] NumPy map of a loaded actor, as eval.py runs it."""
+    return lambda obs: actor(ms.Tensor(obs)).asnumpy()

@@ -15,6 +15,8 @@ from src.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(ROOT, "default_config.yaml")
+# The settings of a run, written by train.py into its output_dir.
+RUN_CONFIG = "config.yaml"
 
 # Numeric ranges checked before any work starts: key -> (low, high, low_inclusive).
 _RANGES = {
@@ -246,3 +248,8 @@ def load_config(argv: Optional[Sequence[str]] = None) -> Tuple[Config, bool]:
         values[key] = _coerce(key, value, defaults[key], "the command line")
     validate(values, choices)
     return Config(values, helps), debug
+
+
+def write_run_config(cfg: Config, output_dir: str) -> None:
+    with open(os.path.join(output_dir, RUN_CONFIG), "w", encoding="utf-8") as f:
+        yaml.safe_dump(cfg.to_dict(), f, sort_keys=False)

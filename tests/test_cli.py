@@ -4,7 +4,7 @@ import csv
 import pytest
 
 from conftest import TINY, run_cli
-from src.trainer import COLUMNS
+from src.progress import COLUMNS
 
 
 def test_train_writes_checkpoints_csv_and_curve(trained_dir):

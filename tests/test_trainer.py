@@ -38,7 +38,7 @@ def test_transitions_chain_and_truncation_bootstraps(tmp_path, num_envs):
                 np.testing.assert_array_equal(buf.next_obs[row], buf.obs[nxt])
     if n > 1:  # each copy has its own seed
         assert len({tuple(buf.obs[i]) for i in range(n)}) == n
-    assert len(t.finished_returns) == n
+    assert len(t.collector.finished_returns) == n
     t.close()
 
 
