@@ -21,7 +21,8 @@ RUN_CONFIG = "config.yaml"
 # Numeric ranges checked before any work starts: key -> (low, high, low_inclusive).
 _RANGES = {
     "discount": (0.0, 1.0, True),
-    "target_update_tau": (0.0, 1.0, True),
+    "target_update_tau": (0.0, 1.0, False),  # 0 would leave the targets where they start
+    "reward_scale": (0.0, math.inf, False),
     "policy_lr": (0.0, math.inf, False),
     "qf_lr": (0.0, math.inf, False),
     "policy_weight_decay": (0.0, math.inf, True),
@@ -208,6 +209,12 @@ def validate(values: Dict[str, Any], choices: Dict[str, Any]) -> None:
     if values["min_buffer_size"] < values["buffer_batch_size"]:
         raise UserError(f"min_buffer_size ({values['min_buffer_size']}) is smaller than "
                         f"buffer_batch_size ({values['buffer_batch_size']})")
+    if values["exploration"] == "gaussian" and values["noise_decay_ratio"] > 0 and \
+            values["noise_sigma_min"] > values["noise_sigma"]:
+        # Only a decaying sigma uses noise_sigma_min: it goes down from noise_sigma to it.
+        raise UserError(f"noise_sigma_min ({values['noise_sigma_min']}) is larger than "
+                        f"noise_sigma ({values['noise_sigma']}): the Gaussian sigma decays "
+                        f"from noise_sigma down to noise_sigma_min")
     if values["env_steps_per_cycle"] % values["num_envs"]:
         raise UserError(f"env_steps_per_cycle ({values['env_steps_per_cycle']}) must be a "
                         f"multiple of num_envs ({values['num_envs']})")

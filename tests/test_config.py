@@ -35,6 +35,12 @@ def test_overrides_are_typed():
     (["--exploration", "uniform"], "must be one of gaussian, ou"),
     (["--discount", "1.5"], "'discount' must be in [0.0, 1.0]"),
     (["--target_update_tau", "-0.1"], "'target_update_tau' must be in"),
+    (["--target_update_tau", "0"], "'target_update_tau' must be in (0.0, 1.0], got 0.0"),
+    (["--reward_scale", "nan"], "'reward_scale' must be in (0.0, inf], got nan"),
+    (["--reward_scale", "0"], "'reward_scale' must be in (0.0, inf], got 0.0"),
+    (["--reward_scale", "-2"], "'reward_scale' must be in (0.0, inf], got -2.0"),
+    (["--noise_decay_ratio", "0.5", "--noise_sigma_min", "0.3"],
+     "noise_sigma_min (0.3) is larger than noise_sigma (0.1)"),
     (["--policy_lr", "0"], "'policy_lr' must be in (0.0"),
     (["--n_epochs", "0"], "'n_epochs' must be in"),
     (["--buffer_size", "100", "--min_buffer_size", "50", "--buffer_batch_size", "200"],
@@ -49,6 +55,13 @@ def test_bad_settings_are_one_line_errors(argv, fragment):
     with pytest.raises(UserError) as info:
         load_config(argv)
     assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_sigma_min_is_free_when_sigma_does_not_decay():
+    # noise_sigma_min is only read by a decaying Gaussian sigma: no relation to check otherwise.
+    assert load_config(["--noise_sigma_min", "0.3"])[0].noise_sigma_min == 0.3
+    assert load_config(["--noise_decay_ratio", "0.5", "--noise_sigma_min", "0.3",
+                        "--exploration", "ou"])[0].exploration == "ou"
 
 
 def test_preset_layers_on_defaults_and_cli_wins(tmp_path):

@@ -66,3 +66,15 @@ for _name, _cls in (("Toy-v0", ToyEnv), ("Unbounded-v0", UnboundedActionEnv),
                     ("BadReward-v0", BadRewardEnv), ("Exploding-v0", ExplodingRewardEnv)):
     if _name not in gym.registry:
         gym.register(_name, entry_point=_cls, max_episode_steps=30)
+
+
+class EndlessEnv(ToyEnv):
+    """Never terminates, and is registered without a time limit: its episode never ends."""
+
+    def step(self, action):
+        obs, _, _, truncated, info = super().step(action)
+        return obs, -0.1, False, truncated, info
+
+
+if "Endless-v0" not in gym.registry:
+    gym.register("Endless-v0", entry_point=EndlessEnv)
