@@ -78,8 +78,14 @@ def test_resume_of_an_episode_too_long_to_replay(tmp_path, monkeypatch, capsys):
     endless = ["--env_id", "toy_envs:Endless-v0", "--max_episode_length_eval", "30"]
     first = _run(tmp_path, "--n_epochs", "1", *endless)
     assert first.collector.envs.envs[0].actions is None  # 100 steps, nothing kept past 20
-    arrays = read_state(list_states(str(tmp_path))[-1][1])[1]
-    assert arrays["env_actions_0"].shape == (0, 1)
-    resumed = _run(tmp_path, "--n_epochs", "2", "--resume", "auto", *endless)
-    assert "1 env copies of" in capsys.readouterr().err
-    assert resumed.epoch == 2 and resumed.collector.env_steps == 200
+    meta, arrays, _ = read_state(list_states(str(tmp_path))[-1][1])
+    assert arrays["env_actions_0"].shape == (0, 1) and meta["episode_returns"][0] < 0
+    resumed = _trainer(tmp_path, "--n_epochs", "2", "--resume", "auto", *endless)
+    try:
+        resumed.restore(*resumed.resume_from)
+        assert "1 env copies of" in capsys.readouterr().err
+        assert resumed.collector.episode_returns[0] == 0.0  # a new episode's return
+        assert -0.5 <= resumed.collector.obs[0, 0] <= 0.5  # a new episode's start state
+        assert resumed.collector.env_steps == 100
+    finally:
+        resumed.close()
