@@ -4,9 +4,10 @@ Actor checkpoints hold `a_fc1.weight ... a_fcN.bias` without any prefix: the lay
 published MindSpore Hub DDPG actor-target. Loading one reads the architecture (observation size,
 hidden sizes, action size) from the shapes, so eval.py and export.py need no matching config.
 """
+import json
 import os
 import re
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import mindspore as ms
@@ -25,6 +26,27 @@ NETWORK_CKPTS = {"ddpg_actor.ckpt": ("actor", "actor."),
                  ACTOR_TARGET_CKPT: ("actor_target", "actor_target."),
                  "ddpg_critic.ckpt": ("critic", "critic."),
                  "ddpg_critictarget.ckpt": ("critic_target", "critic_target.")}
+
+
+# What the actors of a run were trained for, written beside its checkpoints: a checkpoint holds
+# only weights, so an env with the same sizes but other action bounds would load without a word.
+ENV_SPACES = "env_spaces.json"
+
+
+def save_env_spaces(spec: EnvSpec, output_dir: str) -> None:
+    with open(os.path.join(output_dir, ENV_SPACES), "w", encoding="utf-8") as f:
+        json.dump({"env_id": spec.env_id, "obs_dim": spec.obs_dim, "act_dim": spec.act_dim,
+                   "low": spec.low.tolist(), "high": spec.high.tolist()}, f)
+
+
+def _trained_spaces(ckpt_path: str) -> Optional[dict]:
+    """The env_spaces.json beside a checkpoint, or None (the hub file, or older runs)."""
+    path = os.path.join(os.path.dirname(ckpt_path), ENV_SPACES)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def actor_ckpt_path(cfg) -> str:
@@ -100,6 +122,13 @@ def load_actor(path: str, spec: EnvSpec, max_action: float = 0.0) -> ActorNet:
         raise UserError(f"checkpoint {path} does not fit env '{spec.env_id}': it maps "
                         f"{obs_dim}-dim observations to {act_dim}-dim actions, the env has "
                         f"{spec.obs_dim}-dim observations and {spec.act_dim}-dim actions")
+    trained = _trained_spaces(path)
+    if trained is not None and not (np.allclose(trained["low"], spec.low) and
+                                    np.allclose(trained["high"], spec.high)):
+        raise UserError(f"checkpoint {path} does not fit env '{spec.env_id}': it was trained "
+                        f"on env '{trained['env_id']}' with actions from {trained['low']} to "
+                        f"{trained['high']}, the env's go from {spec.low.tolist()} to "
+                        f"{spec.high.tolist()}")
     low, high = spec.actor_bounds(max_action)
     actor = ActorNet(obs_dim, act_dim, hidden, low, high)
     values = {p.name: ms.Parameter(ms.Tensor(params[p.name]), name=p.name)

@@ -5,12 +5,14 @@ then takes `n_train_steps` gradient steps (none before the buffer holds `min_buf
 After every epoch the deterministic policy is evaluated and one row of garage's table is
 printed and appended to <output_dir>/progress.csv (see src/progress.py).
 """
+import os
 import time
 from typing import Dict, List
 
 import numpy as np
 
-from src.checkpoint import save_networks
+from src.checkpoint import (ACTOR_TARGET_CKPT, actor_policy, load_actor, save_env_spaces,
+                            save_networks)
 from src.collector import Collector
 from src.config import write_run_config
 from src.environment import env_spec, make_env
@@ -58,6 +60,7 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.wall_before = 0.0  # wall-clock seconds of the run before it was resumed
         self.rows: List[Dict[str, float]] = []
+        self.final_returns: List[float] = []  # of the saved actor-target, see train()
 
     @property
     def env_steps(self) -> int:
@@ -109,8 +112,9 @@ class Trainer:
                   f"{self.env_steps} env steps)")
         else:
             self.start()
-        if chief:
+        if chief:  # what eval.py and export.py read back
             write_run_config(cfg, cfg.output_dir)
+            save_env_spaces(self.spec, cfg.output_dir)
         log = ProgressLog(cfg.output_dir, cfg.env_id, self.rows, chief, cfg.progress_bar,
                           self.total_steps, self.env_steps)
         start = time.perf_counter() - self.wall_before
@@ -134,9 +138,19 @@ class Trainer:
                 if self.epoch % cfg.save_every_epochs == 0 or self.epoch == cfg.n_epochs:
                     self.save_state()
             log.draw_curve()
+            if chief:
+                self.final_returns = self.evaluate_saved_actor()
         finally:
             log.close()
         return self.rows
+
+    def evaluate_saved_actor(self) -> List[float]:
+        """Returns of the actor-target checkpoint eval.py loads by default, read back from its
+        file and run as eval.py runs it, on eval.py's episodes: the number eval.py prints."""
+        cfg = self.cfg
+        actor = load_actor(os.path.join(cfg.output_dir, ACTOR_TARGET_CKPT), self.spec,
+                           cfg.max_action)
+        return evaluate(actor_policy(actor), self.eval_env, cfg)["returns"]
 
     def close(self) -> None:
         self.collector.close()

@@ -100,3 +100,30 @@ def test_every_key_has_help(capsys):
     cfg, _ = load_config([])
     for key in cfg.to_dict():
         assert f"--{key} " in text
+
+
+def test_eval_and_export_defaults_come_from_the_run(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(
+        "env_id: MountainCarContinuous-v0\nmax_action: 0.5\npolicy_hidden_sizes: [64]\n"
+        "seed: 4\noutput_dir: ./where_it_trained\ndevice_target: GPU\n")
+    for argv in (["--output_dir", str(run)], ["--ckpt_file", str(run / "x.ckpt")]):
+        cfg = load_config(argv, from_run=True)[0]
+        assert (cfg.env_id, cfg.max_action, cfg.policy_hidden_sizes, cfg.seed) == \
+            ("MountainCarContinuous-v0", 0.5, [64], 4)
+        # Settings of this machine and command are not the run's.
+        assert cfg.device_target == "CPU" and cfg.output_dir != "./where_it_trained"
+        assert cfg._run_config == str(run / "config.yaml")
+    preset = tmp_path / "p.yaml"
+    preset.write_text("seed: 7\nmax_action: 0.25\n")
+    cfg = load_config(["--output_dir", str(run), "--config_path", str(preset), "--seed", "9"],
+                      from_run=True)[0]
+    assert (cfg.seed, cfg.max_action, cfg.env_id) == (9, 0.25, "MountainCarContinuous-v0")
+    # train.py does not read it; a checkpoint without a config.yaml beside it keeps defaults.
+    assert load_config(["--output_dir", str(run)])[0].env_id == "Pendulum-v1"
+    cfg = load_config(["--ckpt_file", str(tmp_path / "hub.ckpt")], from_run=True)[0]
+    assert cfg.env_id == "Pendulum-v1" and cfg._run_config == ""
+    (run / "config.yaml").write_text("disount: 0.9\n")
+    with pytest.raises(UserError, match=r"unknown setting 'disount' in .*run.config\.yaml"):
+        load_config(["--output_dir", str(run)], from_run=True)
