@@ -94,12 +94,18 @@ def test_shipped_presets_load(preset):
 
 
 def test_every_key_has_help(capsys):
+    import yaml
+    with open(os.path.join(ROOT, "default_config.yaml"), encoding="utf-8") as f:
+        defaults, helps, _ = yaml.safe_load_all(f)
     with pytest.raises(SystemExit):
         load_config(["--help"])
-    text = capsys.readouterr().out
-    cfg, _ = load_config([])
-    for key in cfg.to_dict():
-        assert f"--{key} " in text
+    lines = capsys.readouterr().out.splitlines()
+    for key in defaults:
+        assert isinstance(helps.get(key), str) and len(helps[key].split()) >= 3, key
+        # Printed under the key's line: `--key (default ...)`, then the help text.
+        i = next(i for i, line in enumerate(lines) if line.startswith(f"  --{key} (default "))
+        assert lines[i + 1].strip() == helps[key], key
+    assert not set(helps) - set(defaults), "help for a key that does not exist"
 
 
 def test_eval_and_export_defaults_come_from_the_run(tmp_path):
