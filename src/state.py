@@ -2,7 +2,8 @@
 
 A state is a directory <output_dir>/state/epoch_NNNNNN/ (worker r > 0 of a distributed run:
 <output_dir>/state/rank_r/epoch_NNNNNN/, each worker saving its own data) holding
-  meta.json     counters, settings, metric rows, random generator states, env episode starts
+  meta.json     counters, settings, metric rows, random generator states, env episode starts,
+                the noise decay schedule (see src/snapshot.py for the contents)
   arrays.npz    replay buffer contents, current observations, noise state, env action logs
   learner.ckpt  every learner parameter: four networks, both Adam states, statistics
 No pickle anywhere: JSON, NumPy .npz read with allow_pickle=False, a MindSpore checkpoint.
