@@ -1,6 +1,8 @@
-"""Evaluate an actor checkpoint: python eval.py [--ckpt_file FILE] [--key value ...].
+"""Evaluate an actor checkpoint: python eval.py [--output_dir DIR | --ckpt_file FILE] [--key value ...].
 
-Prints one line per deterministic episode and a last line `avgReward: <mean return>`.
+The run's DIR/config.yaml (written by train.py), when there is one, gives the defaults: its
+env, network and evaluation settings. Prints one line per deterministic episode and a last line
+`avgReward: <mean return>`: for a run's actor-target, the number train.py printed last.
 """
 import sys
 
@@ -12,13 +14,12 @@ from src.errors import run_cli
 
 
 def main(argv) -> int:
-    cfg, _ = load_config(argv)
+    cfg, _ = load_config(argv, from_run=True)
     from src.runtime import init_mindspore
     init_mindspore(cfg.device_target, cfg.device_id, cfg.seed)
-    import mindspore as ms
-    from src.checkpoint import actor_ckpt_path, load_actor
+    from src.checkpoint import actor_ckpt_path, actor_policy, load_actor
     from src.environment import env_spec, make_env
-    from src.evaluation import run_episodes
+    from src.evaluation import evaluate
 
     recorder = None
     if cfg.record:
@@ -32,13 +33,13 @@ def main(argv) -> int:
     if cfg.record:
         recorder = GifRecorder(cfg.record, cfg.env_id, env.metadata.get("render_fps", 30),
                                cfg.max_episode_length_eval or spec.max_episode_steps)
-    print(f"evaluating {path} on {cfg.env_id} for {cfg.eval_episodes} episodes")
+    settings = f" (settings of {cfg._run_config})" if cfg._run_config else ""
+    print(f"evaluating {path} on {cfg.env_id} for {cfg.eval_episodes} episodes{settings}")
 
     def report(i, ret, length):
         print(f"episode {i}: return {ret:.4f} ({length} steps)")
 
-    result = run_episodes(lambda obs: actor(ms.Tensor(obs)).asnumpy(), env, cfg.eval_episodes,
-                          cfg.seed, cfg.discount, cfg.max_episode_length_eval, report, recorder)
+    result = evaluate(actor_policy(actor), env, cfg, report, recorder)
     if recorder is not None:
         print(f"recorded {len(recorder.written)} episodes to {cfg.record}")
     print(f"avgReward: {np.mean(result['returns']):.4f}")

@@ -1,6 +1,7 @@
 """Export an actor checkpoint: python export.py --ckpt_file F --file_name N --file_format F.
 
-MINDIR and ONNX work on every backend; AIR needs Ascend and is refused elsewhere.
+As in eval.py, the run's config.yaml beside the checkpoint (or in --output_dir) gives the
+defaults: the env (its observation size and action bounds) and max_action. MINDIR and ONNX work on every backend; AIR needs Ascend and is refused elsewhere.
 """
 import os
 import sys
@@ -15,7 +16,7 @@ EXTENSIONS = {"MINDIR": ".mindir", "ONNX": ".onnx", "AIR": ".air"}
 
 
 def main(argv) -> int:
-    cfg, _ = load_config(argv)
+    cfg, _ = load_config(argv, from_run=True)
     if cfg.file_format == "AIR" and cfg.device_target != "Ascend":
         raise UserError(f"file_format AIR needs an Ascend backend (device_target is "
                         f"{cfg.device_target}); use MINDIR or ONNX here")

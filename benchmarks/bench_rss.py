@@ -47,10 +47,10 @@ def main() -> int:
     samples = []
 
     class Recording(Trainer):
-        def _epoch_row(self, *a):
-            row = super()._epoch_row(*a)
+        def _checked_stats(self, *a):  # called once per epoch, after its cycles
+            stats = super()._checked_stats(*a)
             samples.append((self.env_steps, len(self.buffer), rss_mib()))
-            return row
+            return stats
 
     trainer = Recording(cfg)
     import contextlib

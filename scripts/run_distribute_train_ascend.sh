@@ -1,6 +1,6 @@
 #!/bin/bash
 # Data-parallel DDPG training with msrun on WORKER_NUM Ascend workers of this host.
-# Usage: bash scripts/run_distribute_train_ascend.sh WORKER_NUM [CONFIG_PATH] [OUTPUT_DIR]
+# Usage: bash scripts/run_distribute_train_ascend.sh [--log_dir DIR] WORKER_NUM [CONFIG_PATH] [OUTPUT_DIR]
 DEVICE_TARGET=Ascend
 source "$(dirname "$0")/common.sh"
 distribute_train "$@"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Evaluate an actor checkpoint on one Ascend device; prints avgReward.
-# Usage: bash scripts/run_eval_ascend.sh CKPT_FILE [CONFIG_PATH] [DEVICE_ID]
+# Usage: bash scripts/run_eval_ascend.sh [--log_dir DIR] CKPT_FILE [CONFIG_PATH] [DEVICE_ID]
 DEVICE_TARGET=Ascend
 source "$(dirname "$0")/common.sh"
 evaluate "$@"

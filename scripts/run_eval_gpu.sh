@@ -1,6 +1,6 @@
 #!/bin/bash
 # Evaluate an actor checkpoint on one GPU device; prints avgReward.
-# Usage: bash scripts/run_eval_gpu.sh CKPT_FILE [CONFIG_PATH] [DEVICE_ID]
+# Usage: bash scripts/run_eval_gpu.sh [--log_dir DIR] CKPT_FILE [CONFIG_PATH] [DEVICE_ID]
 DEVICE_TARGET=GPU
 source "$(dirname "$0")/common.sh"
 evaluate "$@"

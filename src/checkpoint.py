@@ -4,9 +4,10 @@ Actor checkpoints hold `a_fc1.weight ... a_fcN.bias` without any prefix: the lay
 published MindSpore Hub DDPG actor-target. Loading one reads the architecture (observation size,
 hidden sizes, action size) from the shapes, so eval.py and export.py need no matching config.
 """
+import json
 import os
 import re
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import mindspore as ms
@@ -19,6 +20,33 @@ from src.networks import ActorNet
 _ACTOR_KEY = re.compile(r"^a_fc(\d+)\.(weight|bias)$")
 # The artifact the model zoo publishes, and what eval.py / export.py read by default.
 ACTOR_TARGET_CKPT = "ddpg_actortarget.ckpt"
+# The four networks of a run as written to output_dir after every epoch: file -> (attribute of
+# DDPGNetworks, parameter-name prefix dropped so that actors have the hub layout).
+NETWORK_CKPTS = {"ddpg_actor.ckpt": ("actor", "actor."),
+                 ACTOR_TARGET_CKPT: ("actor_target", "actor_target."),
+                 "ddpg_critic.ckpt": ("critic", "critic."),
+                 "ddpg_critictarget.ckpt": ("critic_target", "critic_target.")}
+
+
+# What the actors of a run were trained for, written beside its checkpoints: a checkpoint holds
+# only weights, so an env with the same sizes but other action bounds would load without a word.
+ENV_SPACES = "env_spaces.json"
+
+
+def save_env_spaces(spec: EnvSpec, output_dir: str) -> None:
+    with open(os.path.join(output_dir, ENV_SPACES), "w", encoding="utf-8") as f:
+        json.dump({"env_id": spec.env_id, "obs_dim": spec.obs_dim, "act_dim": spec.act_dim,
+                   "low": spec.low.tolist(), "high": spec.high.tolist()}, f)
+
+
+def _trained_spaces(ckpt_path: str) -> Optional[dict]:
+    """The env_spaces.json beside a checkpoint, or None (the hub file, or older runs)."""
+    path = os.path.join(os.path.dirname(ckpt_path), ENV_SPACES)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def actor_ckpt_path(cfg) -> str:
@@ -36,6 +64,12 @@ def save_cell(cell: nn.Cell, path: str, strip_prefix: str = "") -> None:
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def save_networks(nets: nn.Cell, output_dir: str) -> None:
+    """Writes the four networks of `nets` (a DDPGNetworks) as NETWORK_CKPTS says."""
+    for file_name, (attr, prefix) in NETWORK_CKPTS.items():
+        save_cell(getattr(nets, attr), os.path.join(output_dir, file_name), strip_prefix=prefix)
 
 
 def load_params(path: str) -> Dict[str, np.ndarray]:
@@ -88,9 +122,21 @@ def load_actor(path: str, spec: EnvSpec, max_action: float = 0.0) -> ActorNet:
         raise UserError(f"checkpoint {path} does not fit env '{spec.env_id}': it maps "
                         f"{obs_dim}-dim observations to {act_dim}-dim actions, the env has "
                         f"{spec.obs_dim}-dim observations and {spec.act_dim}-dim actions")
+    trained = _trained_spaces(path)
+    if trained is not None and not (np.allclose(trained["low"], spec.low) and
+                                    np.allclose(trained["high"], spec.high)):
+        raise UserError(f"checkpoint {path} does not fit env '{spec.env_id}': it was trained "
+                        f"on env '{trained['env_id']}' with actions from {trained['low']} to "
+                        f"{trained['high']}, the env's go from {spec.low.tolist()} to "
+                        f"{spec.high.tolist()}")
     low, high = spec.actor_bounds(max_action)
     actor = ActorNet(obs_dim, act_dim, hidden, low, high)
     values = {p.name: ms.Parameter(ms.Tensor(params[p.name]), name=p.name)
               for p in actor.get_parameters()}
     ms.load_param_into_net(actor, values, strict_load=True)
     return actor
+
+
+def actor_policy(actor: ActorNet):
+    """The [1, obs_dim] -> [1, act_dim] NumPy map of a loaded actor, as eval.py runs it."""
+    return lambda obs: actor(ms.Tensor(obs)).asnumpy()

@@ -15,11 +15,18 @@ from src.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(ROOT, "default_config.yaml")
+# The settings of a run, written by train.py into its output_dir.
+RUN_CONFIG = "config.yaml"
+# Settings of the machine or of the current command, not of the run: never taken from a run's
+# config.yaml (an output_dir written there is relative to where training ran).
+NOT_FROM_RUN = {"device_target", "device_id", "distributed", "output_dir", "ckpt_file",
+                "resume", "progress_bar", "record", "file_name", "file_format"}
 
 # Numeric ranges checked before any work starts: key -> (low, high, low_inclusive).
 _RANGES = {
     "discount": (0.0, 1.0, True),
-    "target_update_tau": (0.0, 1.0, True),
+    "target_update_tau": (0.0, 1.0, False),  # 0 would leave the targets where they start
+    "reward_scale": (0.0, math.inf, False),
     "policy_lr": (0.0, math.inf, False),
     "qf_lr": (0.0, math.inf, False),
     "policy_weight_decay": (0.0, math.inf, True),
@@ -206,6 +213,12 @@ def validate(values: Dict[str, Any], choices: Dict[str, Any]) -> None:
     if values["min_buffer_size"] < values["buffer_batch_size"]:
         raise UserError(f"min_buffer_size ({values['min_buffer_size']}) is smaller than "
                         f"buffer_batch_size ({values['buffer_batch_size']})")
+    if values["exploration"] == "gaussian" and values["noise_decay_ratio"] > 0 and \
+            values["noise_sigma_min"] > values["noise_sigma"]:
+        # Only a decaying sigma uses noise_sigma_min: it goes down from noise_sigma to it.
+        raise UserError(f"noise_sigma_min ({values['noise_sigma_min']}) is larger than "
+                        f"noise_sigma ({values['noise_sigma']}): the Gaussian sigma decays "
+                        f"from noise_sigma down to noise_sigma_min")
     if values["env_steps_per_cycle"] % values["num_envs"]:
         raise UserError(f"env_steps_per_cycle ({values['env_steps_per_cycle']}) must be a "
                         f"multiple of num_envs ({values['num_envs']})")
@@ -218,10 +231,32 @@ def validate(values: Dict[str, Any], choices: Dict[str, Any]) -> None:
         raise UserError("setting 'env_id' is empty")
 
 
-def load_config(argv: Optional[Sequence[str]] = None) -> Tuple[Config, bool]:
+def _layer(path: str, defaults: Dict[str, Any], skip=()) -> Dict[str, Any]:
+    """The settings of a YAML file (a preset or a run's config.yaml), typed like the defaults."""
+    layer = {}
+    for key, value in _read_yaml(path)[0].items():
+        if key not in defaults:
+            raise _unknown(key, list(defaults), path)
+        if key not in skip:
+            layer[key] = _coerce(key, value, defaults[key], path)
+    return layer
+
+
+def run_dir(values: Dict[str, Any]) -> str:
+    """The run directory eval.py and export.py read: that of --ckpt_file, else output_dir."""
+    if values["ckpt_file"]:
+        return os.path.dirname(values["ckpt_file"]) or "."
+    return values["output_dir"]
+
+
+def load_config(argv: Optional[Sequence[str]] = None,
+                from_run: bool = False) -> Tuple[Config, bool]:
     """Builds the Config from default_config.yaml, --config_path and `argv` overrides.
 
-    Returns (config, debug). Prints the help and exits 0 on --help.
+    With `from_run` (eval.py, export.py) the config.yaml that train.py wrote into the run
+    directory (see run_dir), if there is one, is a layer between the defaults and the preset:
+    the run's env, network and evaluation settings become the defaults, and the preset and
+    the command line still win. Returns (config, debug). Prints the help and exits 0 on --help.
     """
     docs = _read_yaml(DEFAULT_CONFIG)
     defaults: Dict[str, Any] = docs[0]
@@ -233,16 +268,26 @@ def load_config(argv: Optional[Sequence[str]] = None) -> Tuple[Config, bool]:
         print(help_text(helps, defaults, choices))
         raise SystemExit(0)
 
-    values = dict(defaults)
     preset = pairs.pop("config_path", None)
-    if preset is not None:
-        for key, value in _read_yaml(preset)[0].items():
-            if key not in defaults:
-                raise _unknown(key, list(defaults), preset)
-            values[key] = _coerce(key, value, defaults[key], preset)
+    given = _layer(preset, defaults) if preset is not None else {}
     for key, value in pairs.items():
         if key not in defaults:
             raise _unknown(key, list(defaults) + ["config_path"], "the command line")
-        values[key] = _coerce(key, value, defaults[key], "the command line")
+        given[key] = _coerce(key, value, defaults[key], "the command line")
+    values = dict(defaults)
+    run_config = ""
+    if from_run:
+        candidate = os.path.join(run_dir(dict(defaults, **given)), RUN_CONFIG)
+        if os.path.isfile(candidate):
+            run_config = candidate
+            values.update(_layer(candidate, defaults, skip=NOT_FROM_RUN))
+    values.update(given)
     validate(values, choices)
-    return Config(values, helps), debug
+    cfg = Config(values, helps)
+    cfg._run_config = run_config  # the run's config.yaml that was read, or ""
+    return cfg, debug
+
+
+def write_run_config(cfg: Config, output_dir: str) -> None:
+    with open(os.path.join(output_dir, RUN_CONFIG), "w", encoding="utf-8") as f:
+        yaml.safe_dump(cfg.to_dict(), f, sort_keys=False)

@@ -124,14 +124,24 @@ def set_rng_state(rng: np.random.Generator, state: dict) -> None:
     rng.bit_generator.state = native(state)
 
 
+# Longest episode whose actions are kept for an exact resume. An env without a time limit
+# could otherwise grow the log (and every saved state) without bound; past the cap the episode
+# is restarted on resume instead of replayed.
+MAX_LOGGED_ACTIONS = 100_000
+
+
 class EpisodeLog(gym.Wrapper):
     """Records how the current episode began (reset seed, or the env's generator state just
     before an unseeded reset) and every action since, so that a resumed run can rebuild the
     environment exactly by replaying them: no pickling of simulator state needed.
+
+    An episode longer than `max_actions` stops being recorded: its log then says "restart",
+    and rebuilding starts a new episode from the env generator's state at the time of saving.
     """
 
-    def __init__(self, env: gym.Env):
+    def __init__(self, env: gym.Env, max_actions: Optional[int] = None):
         super().__init__(env)
+        self.max_actions = MAX_LOGGED_ACTIONS if max_actions is None else max_actions
         self.reset_seed, self.reset_rng, self.actions = None, None, []
         self.restore_log = None
 
@@ -142,11 +152,19 @@ class EpisodeLog(gym.Wrapper):
         return self.env.reset(seed=seed, options=options)
 
     def step(self, action):
-        self.actions.append(np.array(action, dtype=np.float32, copy=True))
+        if self.actions is not None:
+            if len(self.actions) < self.max_actions:
+                self.actions.append(np.array(action, dtype=np.float32, copy=True))
+            else:
+                self.actions = None  # too long to replay: free it, restart on resume
         return self.env.step(action)
 
     def episode_log(self) -> dict:
-        return {"seed": self.reset_seed, "rng": self.reset_rng,
+        if self.actions is None:
+            return {"seed": None, "rng": rng_state(self.env.unwrapped.np_random),
+                    "restart": True, "actions": np.zeros((0, *self.action_space.shape),
+                                                         np.float32)}
+        return {"seed": self.reset_seed, "rng": self.reset_rng, "restart": False,
                 "actions": np.array(self.actions, np.float32).reshape(
                     len(self.actions), *self.action_space.shape)}
 

@@ -46,3 +46,12 @@ def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env: gym.Env, n_epi
         if on_episode is not None:
             on_episode(i, total, t)
     return out
+
+
+def evaluate(policy: Callable[[np.ndarray], np.ndarray], env: gym.Env, cfg,
+             on_episode: Callable[[int, float, int], None] = None,
+             recorder=None) -> Dict[str, List[float]]:
+    """The evaluation of train.py (every epoch, and of the final checkpoint) and of eval.py:
+    the same cfg.eval_episodes episodes, so equal policies get equal numbers."""
+    return run_episodes(policy, env, cfg.eval_episodes, cfg.seed, cfg.discount,
+                        cfg.max_episode_length_eval, on_episode, recorder)

@@ -16,12 +16,30 @@ import numpy as np  # noqa: E402
 from src.errors import UserError  # noqa: E402
 
 
+def device_for_worker(device_target: str, device_id: int, distributed: bool,
+                      environ=os.environ) -> int:
+    """The device index this process uses.
+
+    msrun starts the workers of a host with DEVICE_ID set to their local rank (0, 1, ...):
+    under msrun on GPU or Ascend each worker takes that device, so that the workers of a host
+    do not all land on `device_id`. A single process uses `device_id`; CPU ignores it.
+    """
+    if not distributed or device_target == "CPU" or "DEVICE_ID" not in environ:
+        return device_id
+    try:
+        return int(environ["DEVICE_ID"])
+    except ValueError:
+        raise UserError(f"DEVICE_ID is {environ['DEVICE_ID']!r}: msrun sets it to the worker's "
+                        f"local rank, an integer") from None
+
+
 def init_mindspore(device_target: str, device_id: int = 0, seed: int = 0,
                    distributed: bool = False) -> None:
     """Selects the device (refusing one whose backend is missing), graph mode, and the seed.
 
     With `distributed`, joins the msrun job and sets data-parallel mode: gradients are then
-    averaged over the workers (see TrainOneStep). Every worker uses the same `seed` here, so the
+    averaged over the workers (see TrainOneStep); on GPU/Ascend each worker takes the device of
+    its local rank (see device_for_worker). Every worker uses the same `seed` here, so the
     networks start identical; their data are seeded per rank (see Trainer).
     """
     import mindspore as ms
@@ -35,7 +53,7 @@ def init_mindspore(device_target: str, device_id: int = 0, seed: int = 0,
         raise UserError("distributed training needs msrun: use "
                         "scripts/run_distribute_train_cpu.sh WORKER_NUM [CONFIG_PATH]")
     ms.set_context(mode=ms.GRAPH_MODE)
-    ms.set_device(device_target, device_id)
+    ms.set_device(device_target, device_for_worker(device_target, device_id, distributed))
     ms.set_seed(seed)
     if distributed:
         from mindspore.communication import init

@@ -2,7 +2,8 @@
 
 A state is a directory <output_dir>/state/epoch_NNNNNN/ (worker r > 0 of a distributed run:
 <output_dir>/state/rank_r/epoch_NNNNNN/, each worker saving its own data) holding
-  meta.json     counters, settings, metric rows, random generator states, env episode starts
+  meta.json     counters, settings, metric rows, random generator states, env episode starts,
+                the noise decay schedule (see src/snapshot.py for the contents)
   arrays.npz    replay buffer contents, current observations, noise state, env action logs
   learner.ckpt  every learner parameter: four networks, both Adam states, statistics
 No pickle anywhere: JSON, NumPy .npz read with allow_pickle=False, a MindSpore checkpoint.
@@ -22,6 +23,7 @@ import mindspore as ms
 from mindspore import nn
 
 from src.errors import UserError, first_line
+from src.runtime import sum_over_workers
 
 FORMAT_VERSION = 1
 _NAME = re.compile(r"^epoch_(\d{6})$")
@@ -117,6 +119,22 @@ def read_state(path: str) -> Tuple[dict, Dict[str, np.ndarray], Dict[str, np.nda
         raise UserError(f"training state {path} has format {meta.get('format')}, "
                         f"this version reads {FORMAT_VERSION}")
     return meta, arrays, params
+
+
+def agree_over_workers(n_epochs: int, world: int):
+    """The `common_epoch` of resolve_resume for a distributed run of `world` workers.
+
+    Slot 0 of the all-reduced vector counts the workers holding any state, slot e those
+    holding epoch e complete.
+    """
+    def common_epoch(epochs: List[int]) -> Tuple[Optional[int], bool]:
+        held = np.zeros(n_epochs + 1, np.float32)
+        held[[e for e in epochs if 1 <= e <= n_epochs]] = 1.0
+        held[0] = float(bool(epochs))
+        counts = np.rint(sum_over_workers(held)).astype(int)
+        common = [e for e in range(1, len(counts)) if counts[e] == world]
+        return (common[-1] if common else None), bool(counts[0])
+    return common_epoch
 
 
 def _complete(path: str) -> bool:

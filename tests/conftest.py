@@ -16,6 +16,12 @@ import pytest  # noqa: E402
 init_mindspore("CPU", 0, 0)
 
 
+def backend_available(target: str) -> bool:
+    """Whether MindSpore can use `target` here: the refusal tests only run where it cannot."""
+    import mindspore as ms
+    return ms.hal.is_available(target)
+
+
 def run_cli(*args, timeout=600, cwd=ROOT, env_extra=None):
     """Runs a repository command (python script or bash script) and captures its output."""
     cmd = list(args)

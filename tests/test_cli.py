@@ -3,8 +3,8 @@ import csv
 
 import pytest
 
-from conftest import TINY, run_cli
-from src.trainer import COLUMNS
+from conftest import TINY, backend_available, run_cli
+from src.progress import COLUMNS
 
 
 def test_train_writes_checkpoints_csv_and_curve(trained_dir):
@@ -59,28 +59,61 @@ def test_cpu_scripts_train_then_eval(tmp_path):
     res = run_cli("scripts/run_standalone_train_cpu.sh", str(preset), str(out))
     assert res.returncode == 0, res.stdout + res.stderr
     assert (out / "train.log").is_file() and (out / "ddpg_actortarget.ckpt").is_file()
-    res = run_cli("scripts/run_eval_cpu.sh", str(out / "ddpg_actortarget.ckpt"), str(preset))
+    trained = res.stdout.strip().splitlines()[-1]
+    # The log goes to the current directory, not into the run directory (which may be
+    # read-only; root ignores the mode, so that is checked by where eval.log lands), and the
+    # run's config.yaml gives the settings (no CONFIG_PATH needed).
+    here = tmp_path / "here"
+    here.mkdir()
+    out.chmod(0o555)
+    try:
+        res = run_cli("scripts/run_eval_cpu.sh", str(out / "ddpg_actortarget.ckpt"), cwd=here)
+    finally:
+        out.chmod(0o755)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "avgReward:" in res.stdout and (out / "eval.log").is_file()
+    assert (here / "eval.log").is_file() and not (out / "eval.log").exists()
+    assert trained.endswith(res.stdout.strip().splitlines()[-1])  # the same avgReward
+    logs = tmp_path / "logs"
+    res = run_cli("scripts/run_eval_cpu.sh", "--log_dir", str(logs),
+                  str(out / "ddpg_actortarget.ckpt"), str(preset), cwd=here)
+    assert res.returncode == 0 and (logs / "eval.log").is_file(), res.stdout + res.stderr
 
 
-@pytest.mark.parametrize("script, args", [
-    ("scripts/run_eval_cpu.sh", []),
-    ("scripts/run_eval_cpu.sh", ["/no/such.ckpt"]),
-    ("scripts/run_standalone_train_cpu.sh", ["/no/such.yaml"]),
-    ("scripts/run_standalone_train_cpu.sh", ["a", "b", "c", "d"]),
+@pytest.mark.parametrize("script, args, message", [
+    ("scripts/run_eval_cpu.sh", [], "error: CKPT_FILE is missing"),
+    ("scripts/run_eval_cpu.sh", ["/no/such.ckpt"], "error: CKPT_FILE /no/such.ckpt is not a file"),
+    ("scripts/run_eval_cpu.sh", ["--log_dir"], "error: option --log_dir needs a directory"),
+    ("scripts/run_eval_cpu.sh", ["--verbose", "x.ckpt"], "error: unknown option --verbose"),
+    ("scripts/run_eval_cpu.sh", ["x.ckpt", "c.yaml", "one"], "error: DEVICE_ID must be an integer"),
+    ("scripts/run_standalone_train_cpu.sh", ["/no/such.yaml"],
+     "error: CONFIG_PATH /no/such.yaml is not a file"),
+    ("scripts/run_standalone_train_cpu.sh", ["a", "b", "c", "d"], "error: too many arguments"),
+    ("scripts/run_distribute_train_cpu.sh", ["two"], "error: WORKER_NUM must be a positive"),
 ])
-def test_scripts_reject_bad_arguments(script, args):
+def test_scripts_reject_bad_arguments(script, args, message):
     res = run_cli(script, *args)
-    assert res.returncode == 1
-    assert "Usage:" in res.stdout or "is not a file" in res.stderr
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.startswith(message), res.stderr
 
 
-def test_gpu_and_ascend_scripts_refuse_clearly(trained_dir):
-    for dev, name in (("gpu", "GPU"), ("ascend", "Ascend")):
-        res = run_cli(f"scripts/run_eval_{dev}.sh", str(trained_dir / "ddpg_actortarget.ckpt"))
-        assert res.returncode == 2
-        assert f"device_target {name} is not available" in res.stderr
+def test_eval_script_refuses_an_unwritable_log_dir(trained_dir, tmp_path):
+    a_file = tmp_path / "a_file"  # a directory under a file cannot be made, even by root
+    a_file.write_text("")
+    res = run_cli("scripts/run_eval_cpu.sh", "--log_dir", str(a_file / "logs"),
+                  str(trained_dir / "ddpg_actortarget.ckpt"))
+    assert res.returncode == 2
+    assert res.stderr.startswith(f"error: log directory {a_file / 'logs'} cannot be written")
+
+
+@pytest.mark.parametrize("dev, name", [
+    pytest.param(dev, name, marks=pytest.mark.skipif(backend_available(name),
+                                                     reason=f"{name} is available here"))
+    for dev, name in (("gpu", "GPU"), ("ascend", "Ascend"))])
+def test_gpu_and_ascend_scripts_refuse_clearly(trained_dir, tmp_path, dev, name):
+    res = run_cli(f"scripts/run_eval_{dev}.sh", str(trained_dir / "ddpg_actortarget.ckpt"),
+                  cwd=tmp_path)
+    assert res.returncode == 2
+    assert f"device_target {name} is not available" in res.stderr
 
 
 def test_same_seed_same_table(tmp_path, trained_dir):

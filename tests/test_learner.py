@@ -1,13 +1,27 @@
-"""The fused learner against the same step written out op by op (separate graphs + NumPy)."""
+"""The fused learner against the same step written out op by op (separate graphs + NumPy).
+
+The references here do not use CriticLoss or ActorLoss: the TD target, the losses and their
+weight decay are written out again, so that a wrong sign, form or setting in those classes
+shows up as a difference.
+"""
 import numpy as np
 import mindspore as ms
-from mindspore import nn
+from mindspore import nn, ops
 import pytest
 
 from src.config import load_config
 from src.learner import ActorLoss, CriticLoss, Learner
 
 TAU, LR, DISCOUNT = 0.1, 0.01, 0.9
+
+
+# Non-default learner settings: rewards scaled, TD targets clipped (both ways, or capped at 0),
+# and two different weight decays, so that swapping them changes the result.
+SETTINGS = [{},
+            {"reward_scale": 3.0, "clip_return": 2.0, "qf_weight_decay": 0.3,
+             "policy_weight_decay": 0.05},
+            {"reward_scale": 0.5, "clip_return": 1.5, "clip_pos_returns": True,
+             "qf_weight_decay": 0.02, "policy_weight_decay": 0.4}]
 
 
 def _cfg(**over):
@@ -17,6 +31,38 @@ def _cfg(**over):
     for k, v in over.items():
         argv += [f"--{k}", str(v)]
     return load_config(argv)[0]
+
+
+def _np_mlp(params, prefix, x, n_layers, action=None):
+    """ReLU MLP in NumPy from a network's parameters; `action` joins at the input."""
+    if action is not None:
+        x = np.concatenate([x, action], -1)
+    for i in range(1, n_layers + 1):
+        x = x @ params[f"{prefix}{i}.weight"].T + params[f"{prefix}{i}.bias"]
+        if i < n_layers:
+            x = np.maximum(x, 0.0)
+    return x
+
+
+def _np_actor(params, name, obs, low, high):
+    out = np.tanh(_np_mlp(params, f"{name}.a_fc", obs, 3))
+    return (high + low) / 2 + (high - low) / 2 * out
+
+
+def _np_critic(params, name, obs, act):
+    return _np_mlp(params, f"{name}.c_fc", obs, 3, act)[:, 0]
+
+
+def _np_td_target(cfg, params, low, high, rew, next_obs, terminated):
+    next_q = _np_critic(params, "critic_target", next_obs,
+                        _np_actor(params, "actor_target", next_obs, low, high))
+    y = cfg.reward_scale * rew + cfg.discount * (1 - terminated) * next_q
+    return np.clip(y, -cfg.clip_return, 0.0 if cfg.clip_pos_returns else cfg.clip_return)
+
+
+def _np_l2(params, name):
+    return sum((v.astype(np.float64) ** 2).sum() for k, v in params.items()
+               if k.startswith(name + ".") and k.endswith(".weight"))
 
 
 def _params(cell):
@@ -83,36 +129,101 @@ def _load(cell, values):
         p.set_data(ms.Tensor(values[p.name]))
 
 
-def test_fused_steps_equal_op_by_op_steps(pendulum_spec):
+@pytest.mark.parametrize("over", SETTINGS, ids=["defaults", "scaled_clipped", "clip_pos"])
+def test_losses_equal_a_numpy_reference(pendulum_spec, over):
+    """CriticLoss and ActorLoss against the formulas in NumPy: sign and form of each term."""
+    cfg = _cfg(**over)
+    nets = Learner(pendulum_spec, cfg).nets
+    for p in nets.get_parameters():  # far from the near-zero initial outputs
+        p.set_data(ms.Tensor(np.random.default_rng(len(p.name)).uniform(-0.5, 0.5, p.shape)
+                             .astype(np.float32)))
+    params = {p.name: p.asnumpy().astype(np.float64) for p in nets.get_parameters()}
+    low, high = pendulum_spec.low, pendulum_spec.high
+    obs, act, rew, next_obs, term = _batch(pendulum_spec)
+    critic_loss = CriticLoss(nets, cfg.discount, cfg.reward_scale, cfg.clip_return,
+                             cfg.clip_pos_returns, cfg.qf_weight_decay)
+    loss, q, y = (x.asnumpy() for x in critic_loss(*(ms.Tensor(x) for x in
+                                                      (obs, act, rew, next_obs, term))))
+    y_ref = _np_td_target(cfg, params, low, high, rew, next_obs, term)
+    q_ref = _np_critic(params, "critic", obs, act)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(q, q_ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        loss, np.mean((q_ref - y_ref) ** 2) + 0.5 * cfg.qf_weight_decay * _np_l2(params, "critic"),
+        rtol=1e-4)
+    actor_loss, q_pi = (x.asnumpy() for x in ActorLoss(nets, cfg.policy_weight_decay)(
+        ms.Tensor(obs)))
+    q_pi_ref = np.mean(_np_critic(params, "critic", obs, _np_actor(params, "actor", obs, low,
+                                                                    high)))
+    np.testing.assert_allclose(q_pi, q_pi_ref, rtol=1e-4)
+    # Gradient ascent on Q: the loss is -Q (plus the actor's own weight decay).
+    np.testing.assert_allclose(
+        actor_loss, -q_pi_ref + 0.5 * cfg.policy_weight_decay * _np_l2(params, "actor"),
+        rtol=1e-4)
+
+
+class _SquaredTDError(nn.Cell):
+    """mean (Q(s, a) - y)^2 with y given: the critic's loss without CriticLoss."""
+
+    def __init__(self, critic):
+        super().__init__(auto_prefix=False)
+        self.critic = critic
+
+    def construct(self, obs, act, y):
+        q = self.critic(obs, act)
+        return ops.reduce_mean(ops.square(q - y)), q
+
+
+class _MinusQ(nn.Cell):
+    """-mean Q(s, mu(s)): the actor's loss without ActorLoss."""
+
+    def __init__(self, actor, critic):
+        super().__init__(auto_prefix=False)
+        self.actor, self.critic = actor, critic
+
+    def construct(self, obs):
+        q_pi = ops.reduce_mean(self.critic(obs, self.actor(obs)))
+        return -q_pi, q_pi
+
+
+@pytest.mark.parametrize("over", SETTINGS, ids=["defaults", "scaled_clipped", "clip_pos"])
+def test_fused_steps_equal_op_by_op_steps(pendulum_spec, over):
     """Two fused steps == critic step, then actor step through the updated critic, then soft
-    updates, each written out separately (gradients in their own graphs, Adam in NumPy)."""
-    cfg = _cfg()
+    updates, each written out separately: TD targets and weight decay in NumPy, gradients of
+    the plain losses in their own graphs, Adam and soft updates in NumPy."""
+    cfg = _cfg(**over)
     learner = Learner(pendulum_spec, cfg)
-    ref = Learner(pendulum_spec, cfg)  # its cells compute the reference gradients
+    ref = Learner(pendulum_spec, cfg)  # its networks compute the reference gradients
     names = ("actor", "actor_target", "critic", "critic_target")
     state = {k: _params(getattr(learner.nets, k)) for k in names}
     adam = {"actor": _NumpyAdam(LR), "critic": _NumpyAdam(LR)}
-    critic_grad = _Grad(CriticLoss(ref.nets, cfg.discount, cfg.reward_scale, cfg.clip_return,
-                                   cfg.clip_pos_returns, 0.0), ref.nets.critic.trainable_params())
-    actor_grad = _Grad(ActorLoss(ref.nets, 0.0), ref.nets.actor.trainable_params())
+    decay = {"actor": cfg.policy_weight_decay, "critic": cfg.qf_weight_decay}
+    critic_grad = _Grad(_SquaredTDError(ref.nets.critic), ref.nets.critic.trainable_params())
+    actor_grad = _Grad(_MinusQ(ref.nets.actor, ref.nets.critic),
+                       ref.nets.actor.trainable_params())
+    low, high = pendulum_spec.low, pendulum_spec.high
+
+    def step(net, grads):  # d/dw of 0.5 * decay * sum(w^2) is decay * w, on weights only
+        g = {p.name: g.asnumpy() + (decay[net] * state[net][p.name]
+                                     if p.name.endswith(".weight") else 0.0)
+             for p, g in zip(getattr(ref.nets, net).trainable_params(), grads)}
+        adam[net].step(state[net], g)
+        _load(getattr(ref.nets, net), state[net])
+
     qs, ys = [], []
-    for step in range(2):
-        batch = _batch(pendulum_spec, seed=step)
-        tensors = [ms.Tensor(x) for x in batch]
-        for k in names:
-            _load(getattr(ref.nets, k), state[k])
-        (_, q, y), grads = critic_grad(*tensors)
-        next_q = ref.nets.critic_target(tensors[3], ref.nets.actor_target(tensors[3])).asnumpy()
-        np.testing.assert_allclose(y.asnumpy(), batch[2] + DISCOUNT * (1 - batch[4]) * next_q,
-                                   rtol=1e-5, atol=1e-6)
+    for k in range(2):
+        batch = _batch(pendulum_spec, seed=k)
+        obs, act, rew, next_obs, term = batch
+        for name in names:
+            _load(getattr(ref.nets, name), state[name])
+        flat = {n: v for name in names for n, v in state[name].items()}
+        y = _np_td_target(cfg, flat, low, high, rew, next_obs, term).astype(np.float32)
+        (_, q), grads = critic_grad(ms.Tensor(obs), ms.Tensor(act), ms.Tensor(y))
         qs.append(q.asnumpy())
-        ys.append(y.asnumpy())
-        adam["critic"].step(state["critic"], {p.name: g.asnumpy() for p, g in
-                                              zip(ref.nets.critic.trainable_params(), grads)})
-        _load(ref.nets.critic, state["critic"])
-        _, grads = actor_grad(tensors[0])
-        adam["actor"].step(state["actor"], {p.name: g.asnumpy() for p, g in
-                                            zip(ref.nets.actor.trainable_params(), grads)})
+        ys.append(y)
+        step("critic", grads)
+        _, grads = actor_grad(ms.Tensor(obs))
+        step("actor", grads)
         for online, target in (("actor", "actor_target"), ("critic", "critic_target")):
             for (tn, tv), ov in zip(state[target].items(), state[online].values()):
                 state[target][tn] = TAU * ov + (1 - TAU) * tv
@@ -127,7 +238,7 @@ def test_fused_steps_equal_op_by_op_steps(pendulum_spec):
     assert stats["GradSteps"] == 2
     np.testing.assert_allclose(stats["AverageQ"], np.mean(qs), rtol=1e-4)
     np.testing.assert_allclose(stats["MaxQ"], np.max(qs), rtol=1e-4)
-    np.testing.assert_allclose(stats["AverageY"], np.mean(ys), rtol=1e-4)
+    np.testing.assert_allclose(stats["AverageY"], np.mean(ys), rtol=1e-4, atol=1e-6)
     assert learner.read_stats()["GradSteps"] == 0  # reading resets the accumulators
 
 

@@ -38,7 +38,7 @@ def test_transitions_chain_and_truncation_bootstraps(tmp_path, num_envs):
                 np.testing.assert_array_equal(buf.next_obs[row], buf.obs[nxt])
     if n > 1:  # each copy has its own seed
         assert len({tuple(buf.obs[i]) for i in range(n)}) == n
-    assert len(t.finished_returns) == n
+    assert len(t.collector.finished_returns) == n
     t.close()
 
 
@@ -75,4 +75,49 @@ def test_every_preset_trains_a_cycle(tmp_path, preset):
                  "--n_epochs", "1", "--buffer_size", "1000")
     t.cycle()
     assert len(t.buffer) == 100 and t.learner.read_stats()["GradSteps"] == 2
+    t.close()
+
+
+def test_gaussian_decay_follows_the_run_length_and_the_env_step(tmp_path):
+    # 4 epochs * 5 cycles * 50 steps = 1000 env steps; half of them decay sigma 0.4 -> 0.1.
+    t = _trainer(tmp_path, "--n_epochs", "4", "--steps_per_epoch", "5",
+                 "--env_steps_per_cycle", "50", "--noise_decay_ratio", "0.5",
+                 "--noise_sigma", "0.4", "--noise_sigma_min", "0.1", "--start_steps", "0",
+                 "--num_envs", "2")
+    assert (t.noise.decay_steps, t.noise.sigma_max, t.noise.sigma_min) == (500, 0.4, 0.1)
+    seen, sigma = [], t.noise.sigma
+    t.noise.sigma = lambda step: seen.append(step) or sigma(step)
+    t.collect(100)
+    assert seen == list(range(0, 100, 2))  # the env steps so far, 2 copies per step
+    t.close()
+
+
+def test_ou_noise_restarts_with_every_episode(tmp_path):
+    t = _trainer(tmp_path, "--env_id", "toy_envs:Toy-v0", "--exploration", "ou",
+                 "--noise_sigma", "0.3", "--ou_dt", "0.5", "--start_steps", "0",
+                 "--num_envs", "2", "--env_steps_per_cycle", "2")
+    ended = 0
+    for _ in range(80):
+        t.collect(2)
+        # A running return is 0 only right after its episode ended (rewards -0.1, then +10).
+        just_ended = t.collector.episode_returns == 0.0
+        ended += int(just_ended.sum())
+        assert (t.noise.state[just_ended] == 0.0).all()
+        assert (t.noise.state[~just_ended] != 0.0).all()
+    assert ended >= 4
+    t.close()
+
+
+def test_max_action_bounds_the_actor(tmp_path):
+    import mindspore as ms
+    t = _trainer(tmp_path, "--max_action", "0.5")  # Pendulum's own bounds are [-2, 2]
+    assert [b.tolist() for b in t.spec.actor_bounds(0.5)] == [[-0.5], [0.5]]
+    assert [b.tolist() for b in t.spec.actor_bounds(0.0)] == [[-2.0], [2.0]]
+    obs = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    for bias, bound in ((50.0, 0.5), (-50.0, -0.5)):  # saturate the final tanh both ways
+        for actor in (t.learner.nets.actor, t.learner.nets.actor_target):
+            actor.layers[-1].bias.set_data(ms.Tensor(np.array([bias], np.float32)))
+            np.testing.assert_allclose(actor(ms.Tensor(obs)).asnumpy(), bound, atol=1e-6)
+        t.learner.sync_actor()
+        np.testing.assert_allclose(t.learner.act(obs), bound, atol=1e-6)
     t.close()

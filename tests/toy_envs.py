@@ -62,7 +62,28 @@ class ExplodingRewardEnv(ToyEnv):
         return obs, (1e30 if self.total_steps > 250 else -0.1), False, truncated, info
 
 
+class SymmetricToyEnv(ToyEnv):
+    """Toy-v0's sizes with other action bounds, [-1, 1]: a Toy-v0 actor does not fit it."""
+
+    def __init__(self):
+        super().__init__()
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+
 for _name, _cls in (("Toy-v0", ToyEnv), ("Unbounded-v0", UnboundedActionEnv),
-                    ("BadReward-v0", BadRewardEnv), ("Exploding-v0", ExplodingRewardEnv)):
+                    ("BadReward-v0", BadRewardEnv), ("Exploding-v0", ExplodingRewardEnv),
+                    ("SymmetricToy-v0", SymmetricToyEnv)):
     if _name not in gym.registry:
         gym.register(_name, entry_point=_cls, max_episode_steps=30)
+
+
+class EndlessEnv(ToyEnv):
+    """Never terminates, and is registered without a time limit: its episode never ends."""
+
+    def step(self, action):
+        obs, _, _, truncated, info = super().step(action)
+        return obs, -0.1, False, truncated, info
+
+
+if "Endless-v0" not in gym.registry:
+    gym.register("Endless-v0", entry_point=EndlessEnv)
