@@ -257,15 +257,17 @@ class NativeMultiStepUpdate(nn.Cell):
 BACKENDS = ("auto", "native", "graph")
 
 
-def choose_backend(requested: str, device_target: str, distributed: bool) -> Tuple[str, str]:
-    """(backend, library path or "") for `learner_backend`; why not native, as a UserError.
+def choose_backend(requested: str, device_target: str,
+                   distributed: bool) -> Tuple[str, str, str]:
+    """(backend, library path or "", why auto did not take native or "") for
+    `learner_backend`; an explicit native that cannot run is a UserError saying why.
 
     auto takes native where it can run (CPU, one worker, a compiler) and graph elsewhere.
     Data-parallel runs need graph: their gradients are averaged between the backward pass and
     the optimizer step, inside the graph.
     """
     if requested == "graph":
-        return "graph", ""
+        return "graph", "", ""
     reason = ""
     if device_target != "CPU":
         reason = f"it runs on CPU only, not on {device_target}"
@@ -273,13 +275,13 @@ def choose_backend(requested: str, device_target: str, distributed: bool) -> Tup
         reason = "data-parallel (msrun) runs average gradients inside the graph backend"
     else:
         try:
-            return "native", library_path()
+            return "native", library_path(), ""
         except NativeUnavailable as exc:
             reason = str(exc)
     if requested == "native":
         raise UserError(f"learner_backend native is not available: {reason} "
                         f"(use --learner_backend graph)")
-    return "graph", ""
+    return "graph", "", f"native not used: {reason}"
 
 
 class Learner:
@@ -290,8 +292,8 @@ class Learner:
         self.nets = DDPGNetworks(spec, cfg.policy_hidden_sizes, cfg.qf_hidden_sizes,
                                  cfg.qf_action_layer, low, high)
         self.update_cell = DDPGUpdate(self.nets, cfg)
-        self.backend, library = choose_backend(cfg.learner_backend, cfg.device_target,
-                                               cfg.distributed)
+        self.backend, library, self.backend_note = choose_backend(
+            cfg.learner_backend, cfg.device_target, cfg.distributed)
         if self.backend == "native":
             self.multi_step = NativeMultiStepUpdate(self.update_cell, cfg, library)
         else:

@@ -113,6 +113,8 @@ class Trainer:
         else:
             self.start()
         if chief:  # what eval.py and export.py read back
+            note = self.learner.backend_note
+            print(f"learner backend: {self.learner.backend}" + (f" ({note})" if note else ""))
             write_run_config(cfg, cfg.output_dir)
             save_env_spaces(self.spec, cfg.output_dir)
         log = ProgressLog(cfg.output_dir, cfg.env_id, self.rows, chief, cfg.progress_bar,

@@ -87,11 +87,13 @@ def test_native_updates_the_host_actor_and_statistics(asym_spec):
 
 
 def test_backend_choice():
-    assert choose_backend("graph", "CPU", False) == ("graph", "")
-    backend, library = choose_backend("auto", "CPU", False)
-    assert backend == "native" and library.endswith(".so")
-    assert choose_backend("auto", "GPU", False) == ("graph", "")
-    assert choose_backend("auto", "CPU", True) == ("graph", "")
+    assert choose_backend("graph", "CPU", False) == ("graph", "", "")
+    backend, library, note = choose_backend("auto", "CPU", False)
+    assert backend == "native" and library.endswith(".so") and note == ""
+    backend, _, note = choose_backend("auto", "GPU", False)
+    assert backend == "graph" and "CPU only" in note
+    backend, _, note = choose_backend("auto", "CPU", True)
+    assert backend == "graph" and "data-parallel" in note
     with pytest.raises(UserError, match="CPU only"):
         choose_backend("native", "Ascend", False)
     with pytest.raises(UserError, match="data-parallel"):
@@ -103,4 +105,5 @@ def test_native_without_compiler_is_refused_or_falls_back(monkeypatch, tmp_path)
     monkeypatch.setenv("DDPG_NATIVE_CACHE", str(tmp_path))  # nothing cached: must build
     with pytest.raises(UserError, match="no C\\+\\+ compiler"):
         choose_backend("native", "CPU", False)
-    assert choose_backend("auto", "CPU", False) == ("graph", "")
+    backend, _, note = choose_backend("auto", "CPU", False)
+    assert backend == "graph" and "no C++ compiler" in note
