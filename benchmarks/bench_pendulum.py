@@ -6,11 +6,12 @@
 The recipe is rl-baselines3-zoo's DDPG for Pendulum-v1 (config/pendulum_rl_zoo.yaml): 20,000
 env steps, gamma 0.98, buffer 200k, 10k random steps before learning, Gaussian noise 0.1,
 lr 1e-3, [400, 300], batch 256, one gradient step per env step. For every seed the two
-contenders run one after the other, each in a fresh process. "train s" is the training loop
-alone (SB3's model.learn; this package's collect/learn cycles, no evaluation in between);
-"process s" is the whole process, imports and graph compilation included. The return is the
-mean over 10 deterministic episodes after training, episode i reset with seed + 10000 + i for
-both.
+contenders run one after the other (who goes first alternates), each in a fresh process that
+trains, then evaluates. "train s" is the training loop alone (SB3's model.learn; this
+package's collect/learn cycles, no evaluation in between); "process s" is the whole process:
+imports, graph compilation, training and the evaluation. The return is the mean over 20
+deterministic episodes after training, on the same start states for both contenders and every
+seed: episode i is reset with seed 11000 + i.
 """
 import argparse
 import json
@@ -23,13 +24,16 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESET = os.path.join(ROOT, "config", "pendulum_rl_zoo.yaml")
-EVAL_EPISODES, EVAL_OFFSET = 10, 10000
+# Reset seeds EVAL_START + i, i < EVAL_EPISODES: one set of start states for every run.
+EVAL_EPISODES, EVAL_START = 20, 11000
 
 
 def run_ours(seed: int) -> dict:
     sys.path.insert(0, ROOT)
     import src.runtime  # noqa: F401
+    import gymnasium as gym
     from src.config import load_config
+    from src.evaluation import EVAL_SEED_OFFSET, run_episodes
     from src.runtime import init_mindspore
     with tempfile.TemporaryDirectory() as out:
         cfg, _ = load_config(["--config_path", PRESET, "--seed", str(seed), "--output_dir", out,
@@ -42,10 +46,11 @@ def run_ours(seed: int) -> dict:
         for _ in range(cfg.n_epochs * cfg.steps_per_epoch):
             trainer.cycle()
         train_s = time.perf_counter() - start
-        from src.evaluation import evaluate
-        returns = evaluate(trainer.learner.act, trainer.eval_env, cfg)["returns"]
+        returns = run_episodes(trainer.learner.act, gym.make("Pendulum-v1"), EVAL_EPISODES,
+                               EVAL_START - EVAL_SEED_OFFSET, cfg.discount)["returns"]
+        backend = trainer.learner.backend
         trainer.close()
-    return {"train_s": train_s, "return": sum(returns) / len(returns)}
+    return {"train_s": train_s, "return": sum(returns) / len(returns), "backend": backend}
 
 
 def run_sb3(seed: int) -> dict:
@@ -64,7 +69,7 @@ def run_sb3(seed: int) -> dict:
     eval_env = gym.make("Pendulum-v1")
     returns = []
     for i in range(EVAL_EPISODES):
-        obs, _ = eval_env.reset(seed=seed + EVAL_OFFSET + i)
+        obs, _ = eval_env.reset(seed=EVAL_START + i)
         total, done = 0.0, False
         while not done:
             action, _ = model.predict(obs, deterministic=True)
@@ -111,9 +116,14 @@ def main() -> int:
               f"{statistics.mean(x['process_s'] for x in r):.1f} | "
               f"{statistics.mean(x['return'] for x in r):.1f} | "
               f"{', '.join('%.1f' % x['return'] for x in r)} |")
-    ratio = (statistics.mean(x["train_s"] for x in results["ours"])
-             / statistics.mean(x["train_s"] for x in results["sb3"]))
-    print(f"\ntrain-time ratio this package / SB3: {ratio:.2f}")
+    for what in ("process_s", "train_s"):
+        ratio = (statistics.mean(x[what] for x in results["ours"])
+                 / statistics.mean(x[what] for x in results["sb3"]))
+        print(f"{what[:-2]}-time ratio this package / SB3: {ratio:.2f}")
+    gap = (statistics.mean(x["return"] for x in results["ours"])
+           - statistics.mean(x["return"] for x in results["sb3"]))
+    print(f"mean return this package - SB3: {gap:+.1f}; learner backend: "
+          f"{results['ours'][0].get('backend')}")
     return 0
 
 

@@ -18,7 +18,7 @@ from src.replay_buffer import ReplayBuffer
 # refused, because the resumed run would not be the run that was saved.
 RESUME_MAY_CHANGE = {"n_epochs", "resume", "progress_bar", "save_every_epochs",
                      "keep_checkpoints", "output_dir", "device_target", "device_id", "ckpt_file",
-                     "record", "file_name", "file_format"}
+                     "record", "file_name", "file_format", "learner_backend"}
 _BUFFER_FIELDS = ("obs", "act", "rew", "next_obs", "terminated")
 
 

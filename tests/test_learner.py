@@ -10,7 +10,8 @@ from mindspore import nn, ops
 import pytest
 
 from src.config import load_config
-from src.learner import ActorLoss, CriticLoss, Learner
+from src.errors import UserError
+from src.learner import ActorLoss, CriticLoss, Learner, choose_backend
 
 TAU, LR, DISCOUNT = 0.1, 0.01, 0.9
 
@@ -186,14 +187,21 @@ class _MinusQ(nn.Cell):
         return -q_pi, q_pi
 
 
+@pytest.mark.parametrize("backend", ["graph", "native"])
 @pytest.mark.parametrize("over", SETTINGS, ids=["defaults", "scaled_clipped", "clip_pos"])
-def test_fused_steps_equal_op_by_op_steps(pendulum_spec, over):
+def test_fused_steps_equal_op_by_op_steps(pendulum_spec, over, backend):
     """Two fused steps == critic step, then actor step through the updated critic, then soft
     updates, each written out separately: TD targets and weight decay in NumPy, gradients of
     the plain losses in their own graphs, Adam and soft updates in NumPy."""
-    cfg = _cfg(**over)
+    if backend == "native":
+        try:
+            choose_backend("native", "CPU", False)
+        except UserError as exc:
+            pytest.skip(str(exc))
+    cfg = _cfg(learner_backend=backend, **over)
     learner = Learner(pendulum_spec, cfg)
-    ref = Learner(pendulum_spec, cfg)  # its networks compute the reference gradients
+    assert learner.backend == backend
+    ref = Learner(pendulum_spec, _cfg(learner_backend="graph", **over))  # reference gradients
     names = ("actor", "actor_target", "critic", "critic_target")
     state = {k: _params(getattr(learner.nets, k)) for k in names}
     adam = {"actor": _NumpyAdam(LR), "critic": _NumpyAdam(LR)}

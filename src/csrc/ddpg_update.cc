@@ -1,0 +1,578 @@
+// K DDPG gradient steps in one call: the body of MindSpore Custom op (func_type "aot") used by
+// the `native` learner backend on CPU (src/native.py builds it, src/learner.py calls it).
+//
+// Why: MindSpore 2.10's CPU graphs run kernel by kernel, about 190 kernels per DDPG update, and
+// roughly a third of an update's wall-clock passes between kernels; MatMul+BiasAdd+ReLU are never
+// fused and Adam and the soft updates launch one kernel per tensor. Here the whole step (critic
+// Adam step on the TD loss, actor Adam step on -Q through the updated critic, soft update of both
+// targets, statistics) is one call, its matrix products on the oneDNN sgemm that MindSpore itself
+// ships (libdnnl.so.3), split over a small thread pool of our own.
+//
+// The op updates the learner's Parameters in place (networks, targets, Adam moments, beta
+// powers, global steps, statistics): MindSpore passes a graph's Parameters to a CPU kernel by
+// their own buffers. The maths mirrors src/learner.py's DDPGUpdate step for step; tests compare
+// the two (tests/test_native.py).
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#else
+#define CPU_RELAX() std::this_thread::yield()
+#endif
+
+// oneDNN's C API (row-major sgemm); MindSpore's build sets no thread pool of its own, so it
+// runs on the calling thread.
+extern "C" int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                          float *C, int64_t ldc);
+
+namespace {
+
+// ------------------------------------------------------------------------------------------
+// Thread pool: the calling thread plus n-1 workers. A job's tasks are claimed one at a time
+// from `state_` (job generation in the high 32 bits, next task index in the low 32), so the
+// caller takes every task no worker has claimed yet: a worker that is asleep or descheduled (two
+// cores shared with the environment and other runs) delays nobody, and a late worker can only
+// claim tasks of the job it saw posted. Workers spin briefly after a job, as the next one follows
+// within microseconds in an update, then sleep on a condition variable.
+class Pool {
+ public:
+  explicit Pool(int n) : n_(n) {
+    for (int i = 1; i < n_; ++i) workers_.emplace_back([this] { Loop(); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto &t : workers_) t.join();
+  }
+  int get_num_threads() const { return n_; }
+  // Runs fn(i, n) for i < n on the pool; returns when all have run.
+  void parallel_for(int n, const std::function<void(int, int)> &fn) {
+    if (n_ == 1 || n <= 1 || in_parallel_.load() || Contended()) {
+      for (int i = 0; i < n; ++i) fn(i, n);
+      return;
+    }
+    fn_ = &fn;
+    total_ = n;
+    done_.store(0);
+    in_parallel_.store(true);
+    uint64_t job = (state_.load() >> 32) + 1;
+    state_.store(job << 32);
+    if (sleepers_.load() > 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      cv_.notify_all();
+    }
+    Work(job);
+    auto idle = std::chrono::steady_clock::now();
+    while (done_.load(std::memory_order_acquire) < n) CPU_RELAX();
+    // A worker that claimed a task and then lost its core (another process wants it) leaves
+    // the caller waiting for a scheduler time slice; for a while, run everything on the caller.
+    auto now = std::chrono::steady_clock::now();
+    if (now - idle > std::chrono::microseconds(500)) alone_until_ = now + std::chrono::milliseconds(100);
+    in_parallel_.store(false);
+  }
+  bool Contended() const { return std::chrono::steady_clock::now() < alone_until_; }
+
+ private:
+  // Runs tasks of job `job` until none is left unclaimed.
+  void Work(uint64_t job) {
+    for (;;) {
+      uint64_t s = state_.load();
+      if ((s >> 32) != job) return;
+      uint32_t i = static_cast<uint32_t>(s);
+      if (i >= static_cast<uint32_t>(total_)) return;
+      if (!state_.compare_exchange_weak(s, s + 1)) continue;
+      (*fn_)(static_cast<int>(i), total_);
+      done_.fetch_add(1, std::memory_order_release);
+    }
+  }
+  void Loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      auto start = std::chrono::steady_clock::now();
+      int polls = 0;
+      while ((state_.load() >> 32) == seen && !stop_) {
+        CPU_RELAX();
+        if (++polls % 256 == 0 &&
+            std::chrono::steady_clock::now() - start > std::chrono::microseconds(200)) {
+          std::unique_lock<std::mutex> lock(mu_);
+          sleepers_.fetch_add(1);
+          cv_.wait(lock, [&] { return stop_ || (state_.load() >> 32) != seen; });
+          sleepers_.fetch_sub(1);
+        }
+      }
+      if (stop_) return;
+      seen = state_.load() >> 32;
+      Work(seen);
+    }
+  }
+
+  int n_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int> done_{0}, sleepers_{0};
+  int total_ = 0;
+  const std::function<void(int, int)> *fn_ = nullptr;
+  std::atomic<bool> in_parallel_{false};
+  std::atomic<bool> stop_{false};
+  std::chrono::steady_clock::time_point alone_until_{};
+};
+
+// Threads = the cores this process may run on (taskset pins a run to one), at most 8: these
+// products are too small to gain from more.
+int UsableCores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  return std::max(1, std::min(8, CPU_COUNT(&set)));
+}
+
+Pool &ThePool() {
+  static Pool *pool = new Pool(UsableCores());  // never destroyed: workers outlive main's exit
+  return *pool;
+}
+
+// Splits rows [0, n) of an [n, cols] array into one contiguous range per thread, when the array
+// is large enough to pay for waking the pool.
+void ParallelRange(int64_t n, int64_t cols, const std::function<void(int64_t, int64_t)> &fn) {
+  Pool &pool = ThePool();
+  int parts = pool.get_num_threads();
+  if (parts == 1 || n * cols < 32768) {
+    fn(0, n);
+    return;
+  }
+  pool.parallel_for(parts, [&](int i, int total) { fn(n * i / total, n * (i + 1) / total); });
+}
+
+// Time per category, when switched on (benchmarks/profile_update.py): where an update's time
+// goes inside the op. Off, it costs one branch per product.
+enum Slot { kLargeProducts, kSmallProducts, kOptimizer, kTotal, kSteps, kSlots };
+bool g_profiling = false;
+double g_profile[kSlots] = {};
+
+class Timed {
+ public:
+  explicit Timed(Slot slot) : slot_(slot) {
+    if (g_profiling) start_ = std::chrono::steady_clock::now();
+  }
+  ~Timed() {
+    if (g_profiling)
+      g_profile[slot_] +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  Slot slot_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// C[M, N] = op(A) op(B) + beta * C, row-major; op(X) = X^T when the flag is set.
+//
+// A large product is cut into one block of rows (or columns) of C per thread, each block a
+// single-threaded oneDNN sgemm over the whole K: every element of C then comes out the same
+// however many threads share the work, or whether the caller ends up doing every block itself
+// (measured: bit-identical to one sgemm for the update's shapes, and as fast as oneDNN's own
+// threading of the product). So results do not depend on the core count or on the load.
+void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+          const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+  Timed timed(std::min({M, N, K}) >= 64 ? kLargeProducts : kSmallProducts);
+  const char transa = ta ? 'T' : 'N', transb = tb ? 'T' : 'N';
+  Pool &pool = ThePool();
+  const int parts = pool.get_num_threads();
+  // Below ~2^18 multiply-adds one thread is as fast as two (the input and output layers).
+  if (parts == 1 || M * N * K < (int64_t{1} << 18)) {
+    dnnl_sgemm(transa, transb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  const bool by_rows = M >= N;
+  const int64_t D = by_rows ? M : N;
+  pool.parallel_for(parts, [&](int i, int n) {
+    // Block edges on multiples of 16 floats (a 64-byte cache line).
+    int64_t lo = D * i / n / 16 * 16, hi = i + 1 == n ? D : D * (i + 1) / n / 16 * 16;
+    if (hi <= lo) return;
+    if (by_rows)
+      dnnl_sgemm(transa, transb, hi - lo, N, K, 1.0f, ta ? A + lo : A + lo * lda, lda, B, ldb,
+                 beta, C + lo * ldc, ldc);
+    else
+      dnnl_sgemm(transa, transb, M, hi - lo, K, 1.0f, A, lda, tb ? B + lo * ldb : B + lo, ldb,
+                 beta, C + lo, ldc);
+  });
+}
+
+// ------------------------------------------------------------------------------------------
+// An MLP as views of its Parameters: layer i has weight [out_i, in_i] (nn.Dense's layout) and
+// bias [out_i]; ReLU after every layer but the last. Layer `join` (or none, -1) takes the
+// previous output with `extra` columns appended (the critic's action).
+struct Mlp {
+  std::vector<float *> w, b;
+  std::vector<int64_t> in, out;
+  int join = -1;
+  int64_t extra = 0;
+  int layers() const { return static_cast<int>(w.size()); }
+  int64_t size(int i) const { return out[i] * in[i]; }
+};
+
+// What a forward pass keeps for its backward pass.
+struct Pass {
+  std::vector<const float *> input;       // layer i's input [B, in_i]
+  std::vector<std::vector<float>> out;    // layer i's output [B, out_i], after ReLU if hidden
+  std::vector<float> joined;              // the concatenated input of layer `join`
+};
+
+struct Grads {
+  std::vector<std::vector<float>> w, b;
+  void Resize(const Mlp &net) {
+    w.resize(net.layers());
+    b.resize(net.layers());
+    for (int i = 0; i < net.layers(); ++i) {
+      w[i].resize(net.size(i));
+      b[i].resize(net.out[i]);
+    }
+  }
+};
+
+void Forward(const Mlp &net, int64_t B, const float *x, const float *extra, Pass &p) {
+  int L = net.layers();
+  p.input.resize(L);
+  p.out.resize(L);
+  const float *h = x;
+  for (int i = 0; i < L; ++i) {
+    int64_t in = net.in[i], out = net.out[i];
+    if (i == net.join) {
+      int64_t prev = in - net.extra;
+      p.joined.resize(B * in);
+      for (int64_t r = 0; r < B; ++r) {
+        std::memcpy(&p.joined[r * in], h + r * prev, prev * sizeof(float));
+        std::memcpy(&p.joined[r * in + prev], extra + r * net.extra, net.extra * sizeof(float));
+      }
+      h = p.joined.data();
+    }
+    p.input[i] = h;
+    std::vector<float> &y = p.out[i];
+    y.resize(B * out);
+    Gemm(false, true, B, out, in, h, in, net.w[i], in, 0.0f, y.data(), out);
+    // Bias and ReLU in one pass over the product while it is still in cache.
+    float *__restrict__ yd = y.data();
+    const float *__restrict__ bias = net.b[i];
+    const bool relu = i + 1 < L;
+    ParallelRange(B, out, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        float *row = yd + r * out;
+        if (relu)
+          for (int64_t c = 0; c < out; ++c) row[c] = std::max(row[c] + bias[c], 0.0f);
+        else
+          for (int64_t c = 0; c < out; ++c) row[c] += bias[c];
+      }
+    });
+    h = y.data();
+  }
+}
+
+// Back-propagates `dout` (the gradient of the last layer's output, [B, out_L], overwritten).
+// With `g`, writes every layer's weight and bias gradient; with `dextra`, the gradient of the
+// joined `extra` input [B, extra]. Stops at the lowest layer something is needed from.
+void Backward(const Mlp &net, int64_t B, Pass &p, std::vector<float> &dout, Grads *g,
+              float *dextra, std::vector<float> &scratch) {
+  int L = net.layers();
+  int lowest = g ? 0 : net.join;
+  std::vector<float> *dz = &dout;
+  for (int i = L - 1; i >= lowest; --i) {
+    int64_t in = net.in[i], out = net.out[i];
+    if (g) {
+      Gemm(true, false, out, in, B, dz->data(), out, p.input[i], in, 0.0f, g->w[i].data(), in);
+      float *db = g->b[i].data();
+      std::fill(db, db + out, 0.0f);
+      for (int64_t r = 0; r < B; ++r) {
+        const float *row = dz->data() + r * out;
+        for (int64_t c = 0; c < out; ++c) db[c] += row[c];
+      }
+    }
+    if (i == net.join && dextra) {
+      int64_t prev = in - net.extra;
+      Gemm(false, false, B, net.extra, out, dz->data(), out, net.w[i] + prev, in, 0.0f, dextra,
+           net.extra);
+    }
+    if (i == lowest || i == 0) break;
+    // Gradient of layer i-1's output: the part of layer i's input that came from it.
+    int64_t prev = i == net.join ? in - net.extra : in;
+    scratch.resize(B * prev);
+    Gemm(false, false, B, prev, out, dz->data(), out, net.w[i], in, 0.0f, scratch.data(), prev);
+    const float *__restrict__ h = p.out[i - 1].data();
+    float *__restrict__ d = scratch.data();
+    ParallelRange(B, prev, [&](int64_t lo, int64_t hi) {
+      for (int64_t k = lo * prev; k < hi * prev; ++k) d[k] = h[k] > 0.0f ? d[k] : 0.0f;
+    });
+    std::swap(dout, scratch);
+    dz = &dout;
+  }
+}
+
+// 0.5 * decay * sum of squared weights (biases are not decayed), as src/losses.py l2_penalty.
+float L2(const Mlp &net, float decay) {
+  if (decay == 0.0f) return 0.0f;
+  double total = 0.0;
+  for (int i = 0; i < net.layers(); ++i)
+    for (int64_t k = 0; k < net.size(i); ++k) total += double(net.w[i][k]) * net.w[i][k];
+  return 0.5f * decay * static_cast<float>(total);
+}
+
+// nn.Adam's state for one network: moments per tensor, bias-correction powers, step, lr.
+struct Adam {
+  std::vector<float *> m, v;  // weight and bias of layer i at 2i and 2i+1
+  float *beta1_power, *beta2_power, *lr;
+  int32_t *global_step;
+};
+
+// One Adam step of `net` with gradients `g` (plus decay * w on weights), then the soft update
+// target <- tau * online + (1 - tau) * target, fused in one pass over each tensor.
+void AdamAndSoftUpdate(const Mlp &net, Grads &g, float decay, Adam &opt, const Mlp &target,
+                       float beta1, float beta2, float eps, float tau, float keep) {
+  Timed timed(kOptimizer);
+  *opt.global_step += 1;
+  float b1p = *opt.beta1_power * beta1, b2p = *opt.beta2_power * beta2;
+  *opt.beta1_power = b1p;
+  *opt.beta2_power = b2p;
+  const float lr_t = *opt.lr * std::sqrt(1.0f - b2p) / (1.0f - b1p);
+  for (int i = 0; i < net.layers(); ++i) {
+    for (int part = 0; part < 2; ++part) {
+      float *__restrict__ p = part ? net.b[i] : net.w[i];
+      float *__restrict__ t = part ? target.b[i] : target.w[i];
+      const float *__restrict__ gr = part ? g.b[i].data() : g.w[i].data();
+      float *__restrict__ m = opt.m[2 * i + part];
+      float *__restrict__ v = opt.v[2 * i + part];
+      float wd = part ? 0.0f : decay;
+      ParallelRange(part ? net.out[i] : net.size(i), 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t k = lo; k < hi; ++k) {
+          float gk = gr[k] + wd * p[k];
+          m[k] += (gk - m[k]) * (1.0f - beta1);
+          v[k] += (gk * gk - v[k]) * (1.0f - beta2);
+          p[k] -= lr_t * m[k] / (std::sqrt(v[k]) + eps);
+          t[k] = tau * p[k] + keep * t[k];
+        }
+      });
+    }
+  }
+}
+
+// Settings, in the order src/learner.py's NativeUpdate packs them into its `hyper` input.
+struct Hyper {
+  float discount, reward_scale, clip_low, clip_high, tau, qf_decay, policy_decay, beta1, beta2,
+      eps;
+  int critic_join, actor_layers, critic_layers;
+  float keep;  // 1 - tau, rounded once in Python as the graph's constant is
+  const float *center, *half_range;
+};
+
+// Scratch memory kept between calls (one learner per process uses this op at a time).
+struct Workspace {
+  Pass actor, actor_target, critic, critic_target, critic_pi;
+  Grads critic_grads, actor_grads;
+  std::vector<float> next_action, tanh_out, action, y, dq, da, dscratch;
+};
+
+class Step {
+ public:
+  Step(int nparam, void **params, int *ndims, int64_t **shapes) {
+    auto f = [&](int i) { return static_cast<float *>(params[i]); };
+    K_ = shapes[0][0];
+    B_ = shapes[0][1];
+    obs_dim_ = shapes[0][2];
+    act_dim_ = shapes[1][2];
+    const float *h = f(5);
+    hp_ = {h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9],
+           static_cast<int>(h[10]), static_cast<int>(h[11]), static_cast<int>(h[12]),
+           h[13], h + 14, h + 14 + act_dim_};
+    int at = 6;
+    auto mlp = [&](int layers, int join) {
+      Mlp net;
+      net.join = join;
+      net.extra = join >= 0 ? act_dim_ : 0;
+      for (int i = 0; i < layers; ++i, at += 2) {
+        net.w.push_back(f(at));
+        net.b.push_back(f(at + 1));
+        net.out.push_back(shapes[at][0]);
+        net.in.push_back(shapes[at][1]);
+      }
+      return net;
+    };
+    actor_ = mlp(hp_.actor_layers, -1);
+    actor_target_ = mlp(hp_.actor_layers, -1);
+    critic_ = mlp(hp_.critic_layers, hp_.critic_join);
+    critic_target_ = mlp(hp_.critic_layers, hp_.critic_join);
+    auto adam = [&](int layers) {
+      Adam opt;
+      for (int i = 0; i < 2 * layers; ++i) opt.m.push_back(f(at++));
+      for (int i = 0; i < 2 * layers; ++i) opt.v.push_back(f(at++));
+      opt.beta1_power = f(at++);
+      opt.beta2_power = f(at++);
+      opt.global_step = static_cast<int32_t *>(params[at++]);
+      opt.lr = f(at++);
+      return opt;
+    };
+    actor_opt_ = adam(hp_.actor_layers);
+    critic_opt_ = adam(hp_.critic_layers);
+    stat_sum_ = f(at++);
+    stat_max_q_ = f(at++);
+    loss_out_ = f(at++);
+    ok_ = at == nparam;
+  }
+  bool ok() const { return ok_; }
+
+  void Run(Workspace &ws) {
+    Timed timed(kTotal);
+    if (g_profiling) g_profile[kSteps] += static_cast<double>(K_);
+    float loss = 0.0f;
+    for (int64_t k = 0; k < K_; ++k) loss = One(ws, k);
+    *loss_out_ = loss;
+  }
+
+ private:
+  // The actor's output mu(s) = center + half_range * tanh(z); keeps tanh(z) for the backward.
+  void Act(const Mlp &net, const float *obs, Pass &p, std::vector<float> &t,
+           std::vector<float> &a) {
+    Forward(net, B_, obs, nullptr, p);
+    const std::vector<float> &z = p.out.back();
+    t.resize(B_ * act_dim_);
+    a.resize(B_ * act_dim_);
+    for (int64_t r = 0; r < B_; ++r)
+      for (int64_t c = 0; c < act_dim_; ++c) {
+        int64_t k = r * act_dim_ + c;
+        t[k] = std::tanh(z[k]);
+        a[k] = hp_.center[c] + hp_.half_range[c] * t[k];
+      }
+  }
+
+  float One(Workspace &ws, int64_t k) {
+    const int64_t B = B_;
+    const float *obs = in_obs_(k), *act = in_act_(k), *rew = in_rew_(k), *next = in_next_(k),
+                *term = in_term_(k);
+    // Critic step: y = clip(reward_scale * r + discount * (1 - terminated) * Q'(s', mu'(s'))).
+    Act(actor_target_, next, ws.actor_target, ws.tanh_out, ws.next_action);
+    Forward(critic_target_, B, next, ws.next_action.data(), ws.critic_target);
+    const std::vector<float> &next_q = ws.critic_target.out.back();
+    ws.y.resize(B);
+    for (int64_t r = 0; r < B; ++r) {
+      float y = hp_.reward_scale * rew[r] + hp_.discount * (1.0f - term[r]) * next_q[r];
+      ws.y[r] = std::min(std::max(y, hp_.clip_low), hp_.clip_high);
+    }
+    Forward(critic_, B, obs, act, ws.critic);
+    const std::vector<float> &q = ws.critic.out.back();
+    double sq = 0.0, q_sum = 0.0, y_sum = 0.0;
+    float q_max = -INFINITY;
+    ws.dq.resize(B);
+    for (int64_t r = 0; r < B; ++r) {
+      float d = q[r] - ws.y[r];
+      sq += double(d) * d;
+      q_sum += q[r];
+      y_sum += ws.y[r];
+      q_max = std::max(q_max, q[r]);
+      ws.dq[r] = 2.0f * d / static_cast<float>(B);
+    }
+    float qf_loss = static_cast<float>(sq / B) + L2(critic_, hp_.qf_decay);
+    ws.critic_grads.Resize(critic_);
+    Backward(critic_, B, ws.critic, ws.dq, &ws.critic_grads, nullptr, ws.dscratch);
+    AdamAndSoftUpdate(critic_, ws.critic_grads, hp_.qf_decay, critic_opt_, critic_target_,
+                      hp_.beta1, hp_.beta2, hp_.eps, hp_.tau, hp_.keep);
+
+    // Actor step on -mean Q(s, mu(s)), through the critic just updated.
+    Act(actor_, obs, ws.actor, ws.tanh_out, ws.action);
+    Forward(critic_, B, obs, ws.action.data(), ws.critic_pi);
+    const std::vector<float> &q_pi = ws.critic_pi.out.back();
+    double q_pi_sum = 0.0;
+    for (int64_t r = 0; r < B; ++r) q_pi_sum += q_pi[r];
+    float policy_loss = -static_cast<float>(q_pi_sum / B) + L2(actor_, hp_.policy_decay);
+    ws.dq.assign(B, -1.0f / static_cast<float>(B));
+    ws.da.resize(B * act_dim_);
+    Backward(critic_, B, ws.critic_pi, ws.dq, nullptr, ws.da.data(), ws.dscratch);
+    for (int64_t r = 0; r < B; ++r)  // through a = center + half_range * tanh(z)
+      for (int64_t c = 0; c < act_dim_; ++c) {
+        int64_t i = r * act_dim_ + c;
+        ws.da[i] *= hp_.half_range[c] * (1.0f - ws.tanh_out[i] * ws.tanh_out[i]);
+      }
+    ws.actor_grads.Resize(actor_);
+    Backward(actor_, B, ws.actor, ws.da, &ws.actor_grads, nullptr, ws.dscratch);
+    AdamAndSoftUpdate(actor_, ws.actor_grads, hp_.policy_decay, actor_opt_, actor_target_,
+                      hp_.beta1, hp_.beta2, hp_.eps, hp_.tau, hp_.keep);
+
+    // Statistics, as DDPGUpdate accumulates them: mean Q, mean y, both losses, one step.
+    stat_sum_[0] += static_cast<float>(q_sum / B);
+    stat_sum_[1] += static_cast<float>(y_sum / B);
+    stat_sum_[2] += qf_loss;
+    stat_sum_[3] += policy_loss;
+    stat_sum_[4] += 1.0f;
+    *stat_max_q_ = std::max(*stat_max_q_, q_max);
+    return qf_loss;
+  }
+
+  const float *in_obs_(int64_t k) const { return obs_ + k * B_ * obs_dim_; }
+  const float *in_act_(int64_t k) const { return act_ + k * B_ * act_dim_; }
+  const float *in_rew_(int64_t k) const { return rew_ + k * B_; }
+  const float *in_next_(int64_t k) const { return next_ + k * B_ * obs_dim_; }
+  const float *in_term_(int64_t k) const { return term_ + k * B_; }
+
+ public:
+  const float *obs_ = nullptr, *act_ = nullptr, *rew_ = nullptr, *next_ = nullptr,
+              *term_ = nullptr;
+
+ private:
+  int64_t K_, B_, obs_dim_, act_dim_;
+  Hyper hp_;
+  Mlp actor_, actor_target_, critic_, critic_target_;
+  Adam actor_opt_, critic_opt_;
+  float *stat_sum_, *stat_max_q_, *loss_out_;
+  bool ok_ = false;
+};
+
+}  // namespace
+
+extern "C" int DDPGUpdate(int nparam, void **params, int *ndims, int64_t **shapes,
+                          const char **dtypes, void *stream, void *extra) {
+  (void)stream;
+  (void)extra;
+  if (nparam < 7 || ndims[0] != 3 || ndims[1] != 3) return 1;
+  for (int i = 0; i < nparam; ++i) {
+    bool is_int = std::strcmp(dtypes[i], "int32") == 0;
+    if (!is_int && std::strcmp(dtypes[i], "float32") != 0) return 1;
+  }
+  Step step(nparam, params, ndims, shapes);
+  if (!step.ok()) return 1;
+  step.obs_ = static_cast<const float *>(params[0]);
+  step.act_ = static_cast<const float *>(params[1]);
+  step.rew_ = static_cast<const float *>(params[2]);
+  step.next_ = static_cast<const float *>(params[3]);
+  step.term_ = static_cast<const float *>(params[4]);
+  static Workspace ws;
+  step.Run(ws);
+  return 0;
+}
+
+// Number of threads the update runs on (for logs and tests).
+extern "C" int DDPGUpdateThreads() { return ThePool().get_num_threads(); }
+
+// Profiling switch and read-out: seconds in large products (every dimension >= 64), small
+// products, Adam + soft updates, the whole op, then the number of steps; reading resets.
+extern "C" void DDPGUpdateSetProfiling(int on) { g_profiling = on != 0; }
+extern "C" void DDPGUpdateReadProfile(double *out) {
+  for (int i = 0; i < kSlots; ++i) {
+    out[i] = g_profile[i];
+    g_profile[i] = 0.0;
+  }
+}
