@@ -20,7 +20,7 @@ RUN_CONFIG = "config.yaml"
 # Settings of the machine or of the current command, not of the run: never taken from a run's
 # config.yaml (an output_dir written there is relative to where training ran).
 NOT_FROM_RUN = {"device_target", "device_id", "distributed", "output_dir", "ckpt_file",
-                "resume", "progress_bar", "record", "file_name", "file_format"}
+                "resume", "progress_bar", "record", "file_name", "file_format", "learner_backend"}
 
 # Numeric ranges checked before any work starts: key -> (low, high, low_inclusive).
 _RANGES = {

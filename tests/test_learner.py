@@ -10,7 +10,8 @@ from mindspore import nn, ops
 import pytest
 
 from src.config import load_config
-from src.learner import ActorLoss, CriticLoss, Learner
+from src.errors import UserError
+from src.learner import ActorLoss, CriticLoss, Learner, choose_backend
 
 TAU, LR, DISCOUNT = 0.1, 0.01, 0.9
 
@@ -191,11 +192,16 @@ class _MinusQ(nn.Cell):
 def test_fused_steps_equal_op_by_op_steps(pendulum_spec, over, backend):
     """Two fused steps == critic step, then actor step through the updated critic, then soft
     updates, each written out separately: TD targets and weight decay in NumPy, gradients of
-    the plain losses in their own graphs, Adam and soft updates in NumPy. Both backends."""
+    the plain losses in their own graphs, Adam and soft updates in NumPy."""
+    if backend == "native":
+        try:
+            choose_backend("native", "CPU", False)
+        except UserError as exc:
+            pytest.skip(str(exc))
     cfg = _cfg(learner_backend=backend, **over)
     learner = Learner(pendulum_spec, cfg)
     assert learner.backend == backend
-    ref = Learner(pendulum_spec, cfg)  # its networks compute the reference gradients
+    ref = Learner(pendulum_spec, _cfg(learner_backend="graph", **over))  # reference gradients
     names = ("actor", "actor_target", "critic", "critic_target")
     state = {k: _params(getattr(learner.nets, k)) for k in names}
     adam = {"actor": _NumpyAdam(LR), "critic": _NumpyAdam(LR)}
@@ -261,9 +267,8 @@ def test_weight_decay_enters_the_losses(pendulum_spec, decay):
     np.testing.assert_allclose(a_decayed - a_plain, 0.5 * decay * l2a, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("backend", ["graph", "native"])
-def test_steps_in_one_call_equal_steps_in_separate_calls(pendulum_spec, backend):
-    cfg = _cfg(learner_backend=backend)
+def test_steps_in_one_call_equal_steps_in_separate_calls(pendulum_spec):
+    cfg = _cfg()
     one, many = Learner(pendulum_spec, cfg), Learner(pendulum_spec, cfg)
     for a, b in zip(one.update_cell.get_parameters(), many.update_cell.get_parameters()):
         b.set_data(ms.Tensor(a.asnumpy()))

@@ -89,3 +89,16 @@ def test_resume_of_an_episode_too_long_to_replay(tmp_path, monkeypatch, capsys):
         assert resumed.collector.env_steps == 100
     finally:
         resumed.close()
+
+
+def test_resume_checks_settings_but_not_where_the_run_executes():
+    from src.errors import UserError
+    from src.snapshot import check_resumable
+    saved = load_config(["--n_epochs", "2"])[0].to_dict()
+    meta = {"config": saved, "workers": 1}
+    now = dict(saved, n_epochs=4, learner_backend="graph", device_id=1, progress_bar=False)
+    check_resumable("s", meta, now, 1)
+    with pytest.raises(UserError, match="setting 'discount' was 0.99 in the saved run"):
+        check_resumable("s", meta, dict(now, discount=0.5), 1)
+    with pytest.raises(UserError, match="saved by a run of 1 workers, this one has 2"):
+        check_resumable("s", meta, now, 2)
