@@ -267,8 +267,9 @@ def test_weight_decay_enters_the_losses(pendulum_spec, decay):
     np.testing.assert_allclose(a_decayed - a_plain, 0.5 * decay * l2a, rtol=1e-4, atol=1e-6)
 
 
-def test_steps_in_one_call_equal_steps_in_separate_calls(pendulum_spec):
-    cfg = _cfg()
+@pytest.mark.parametrize("backend", ["graph", "native"])
+def test_steps_in_one_call_equal_steps_in_separate_calls(pendulum_spec, backend):
+    cfg = _cfg(learner_backend=backend)
     one, many = Learner(pendulum_spec, cfg), Learner(pendulum_spec, cfg)
     for a, b in zip(one.update_cell.get_parameters(), many.update_cell.get_parameters()):
         b.set_data(ms.Tensor(a.asnumpy()))
