@@ -40,6 +40,7 @@ take_options() {
         [ $# -ge 2 ] || usage_error "option --log_dir needs a directory" "${usage[@]}"
         LOG_DIR=$(get_real_path "$2"); shift 2 ;;
       --log_dir=*) LOG_DIR=$(get_real_path "${1#--log_dir=}"); shift ;;
+      -h|--help) printf '%s\n' "${usage[@]}"; exit 0 ;;
       --*) usage_error "unknown option $1" "${usage[@]}" ;;
       *) POSITIONAL+=("$1"); shift ;;
     esac

@@ -96,6 +96,11 @@ def test_scripts_reject_bad_arguments(script, args, message):
     assert res.stderr.startswith(message), res.stderr
 
 
+def test_scripts_print_their_usage_on_help():
+    res = run_cli("scripts/run_distribute_train_cpu.sh", "--help")
+    assert res.returncode == 0 and res.stdout.startswith("Usage: bash run_distribute_train_cpu.sh")
+
+
 def test_eval_script_refuses_an_unwritable_log_dir(trained_dir, tmp_path):
     a_file = tmp_path / "a_file"  # a directory under a file cannot be made, even by root
     a_file.write_text("")
