@@ -47,7 +47,14 @@ _RANGES = {
     "min_buffer_size": (1, math.inf, True),
     "eval_episodes": (1, math.inf, True),
     "max_episode_length_eval": (0, math.inf, True),
+    "policy_delay": (1, math.inf, True),
+    "target_policy_noise": (0.0, math.inf, True),
+    "target_noise_clip": (0.0, math.inf, False),
 }
+# Settings added after training states were first written, with the value every state written
+# before them ran with: such a state resumes as if it held them.
+ADDED_SETTINGS = {"twin_critics": False, "policy_delay": 1, "target_policy_noise": 0.0,
+                  "target_noise_clip": 0.5}
 
 
 class Config:
@@ -206,6 +213,9 @@ def validate(values: Dict[str, Any], choices: Dict[str, Any]) -> None:
     if values["min_buffer_size"] < values["buffer_batch_size"]:
         raise UserError(f"min_buffer_size ({values['min_buffer_size']}) is smaller than "
                         f"buffer_batch_size ({values['buffer_batch_size']})")
+    if 0 < values["n_train_steps"] < values["policy_delay"]:
+        raise UserError(f"policy_delay ({values['policy_delay']}) is larger than n_train_steps "
+                        f"({values['n_train_steps']}): a cycle would have no actor step")
     if values["env_steps_per_cycle"] % values["num_envs"]:
         raise UserError(f"env_steps_per_cycle ({values['env_steps_per_cycle']}) must be a "
                         f"multiple of num_envs ({values['num_envs']})")

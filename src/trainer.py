@@ -16,6 +16,7 @@ import numpy as np
 import yaml
 
 from src.checkpoint import ACTOR_TARGET_CKPT, save_cell
+from src.config import ADDED_SETTINGS
 from src.environment import env_spec, make_env, make_vector_env, rng_state, set_rng_state
 from src.errors import UserError
 from src.evaluation import run_episodes
@@ -29,7 +30,9 @@ from src.state import ensure_writable_dir, resolve_resume, write_state
 CHECKPOINTS = {"ddpg_actor.ckpt": ("actor", "actor."),
                ACTOR_TARGET_CKPT: ("actor_target", "actor_target."),
                "ddpg_critic.ckpt": ("critic", "critic."),
-               "ddpg_critictarget.ckpt": ("critic_target", "critic_target.")}
+               "ddpg_critictarget.ckpt": ("critic_target", "critic_target."),
+               "ddpg_critic2.ckpt": ("critic2", "critic2."),
+               "ddpg_critic2target.ckpt": ("critic2_target", "critic2_target.")}
 # Worker r of a distributed run seeds its environments and generators with seed + r * this.
 DATA_SEED_STRIDE = 10007
 # Settings that may differ between a saved run and its resumption; any other difference is
@@ -149,7 +152,9 @@ class Trainer:
         per_call = self.cfg.grad_steps_per_call
         for start in range(0, n_steps, per_call):
             k = min(per_call, n_steps - start)
-            self.learner.update(self.buffer.sample(self.cfg.buffer_batch_size, self.rng, k))
+            batch = self.buffer.sample(self.cfg.buffer_batch_size, self.rng, k)
+            self.learner.update(batch + self.learner.draw_target_noise(
+                self.rng, k, self.cfg.buffer_batch_size))
         self.learner.sync_actor()
 
     def evaluate(self) -> Dict[str, List[float]]:
@@ -158,8 +163,9 @@ class Trainer:
 
     def save(self) -> None:
         for file_name, (attr, prefix) in CHECKPOINTS.items():
-            save_cell(getattr(self.learner.nets, attr),
-                      os.path.join(self.cfg.output_dir, file_name), strip_prefix=prefix)
+            if hasattr(self.learner.nets, attr):  # critic 2 exists with twin_critics only
+                save_cell(getattr(self.learner.nets, attr),
+                          os.path.join(self.cfg.output_dir, file_name), strip_prefix=prefix)
 
     def save_state(self) -> str:
         """Writes the full training state of the epochs completed so far (see src/state.py)."""
@@ -186,7 +192,7 @@ class Trainer:
     def restore(self, path: str, meta: dict, arrays: Dict[str, np.ndarray],
                 params: Dict[str, np.ndarray]) -> None:
         """Puts the run back exactly where the state at `path` left it."""
-        saved = meta["config"]
+        saved = dict(ADDED_SETTINGS, **meta["config"])
         for key, value in self.cfg.to_dict().items():
             if key not in RESUME_MAY_CHANGE and saved.get(key) != value:
                 raise UserError(f"cannot resume {path}: setting '{key}' was {saved.get(key)!r} "
