@@ -14,7 +14,7 @@ TD3's three changes are switches of the same step (all off by default, which is 
 the first critic) and takes the TD target from the smaller target critic; `policy_delay` runs
 the actor step and the soft updates once every `policy_delay` critic steps, counted in
 `schedule.critic_steps`; `target_policy_noise` smooths the target action with clipped noise
-that the host draws and feeds with the batch.
+that the host draws and feeds with the batch. Both backends implement all three.
 
 Two backends run the same step on the same Parameters (`learner_backend`): `graph` is
 DDPGUpdate in a MindSpore graph, on any device; `native` is one MindSpore Custom op per K steps
@@ -307,18 +307,21 @@ class MultiStepUpdate(nn.Cell):
 
 class NativeMultiStepUpdate(nn.Cell):
     """MultiStepUpdate's K steps as one Custom op (src/csrc/ddpg_update.cc) that updates
-    DDPGUpdate's Parameters in place: networks, targets, Adam states, statistics."""
+    DDPGUpdate's Parameters in place: networks, targets, Adam states, counters, statistics."""
 
     def __init__(self, step: DDPGUpdate, cfg, library: str):
         super().__init__(auto_prefix=False)
         nets = step.nets
         params = []
-        for net in (nets.actor, nets.actor_target, nets.critic, nets.critic_target):
+        twins = (nets.critic2, nets.critic2_target) if nets.twin else ()
+        for net in (nets.actor, nets.actor_target, nets.critic, nets.critic_target) + twins:
             params += net.trainable_params()
         for opt in (step.actor_opt, step.critic_opt):
             params += list(opt.moment1) + list(opt.moment2)
             params += [opt.beta1_power, opt.beta2_power, opt.global_step, opt.learning_rate]
         params += [step.stat_sum, step.stat_max_q]
+        if step.policy_delay > 1:
+            params += [step.critic_steps, step.stat_actor_steps]
         self.params = ParameterTuple(params)
         opt = step.critic_opt
         clip_low, clip_high = clip_bounds(cfg.clip_return, cfg.clip_pos_returns)
@@ -326,40 +329,32 @@ class NativeMultiStepUpdate(nn.Cell):
         hyper = [cfg.discount, cfg.reward_scale, clip_low, clip_high, cfg.target_update_tau,
                  cfg.qf_weight_decay, cfg.policy_weight_decay, float(opt.beta1.asnumpy()),
                  float(opt.beta2.asnumpy()), float(opt.eps.asnumpy()), cfg.qf_action_layer,
-                 nets.actor.n_layers, len(nets.critic.layers), 1.0 - cfg.target_update_tau]
+                 nets.actor.n_layers, len(nets.critic.layers), 1.0 - cfg.target_update_tau,
+                 float(nets.twin), cfg.policy_delay, cfg.target_policy_noise,
+                 cfg.target_noise_clip]
         hyper += list(nets.actor.center.asnumpy()) + list(nets.actor.half_range.asnumpy())
         self.hyper = ms.Tensor(np.array(hyper, np.float32))
         self.op = ops.Custom(f"{library}:{ENTRY}", out_shape=(1,), out_dtype=ms.float32,
                              func_type="aot")
 
-    def construct(self, obs, act, rew, next_obs, terminated):
-        return self.op(obs, act, rew, next_obs, terminated, self.hyper, *self.params)
+    def construct(self, obs, act, rew, next_obs, terminated, *noise):
+        return self.op(obs, act, rew, next_obs, terminated, self.hyper, *noise, *self.params)
 
 
 BACKENDS = ("auto", "native", "graph")
 
 
-def td3_switches(cfg) -> Tuple[str, ...]:
-    """The TD3 settings of `cfg` that are on (off, the step is DDPG's)."""
-    on = {"twin_critics": cfg.twin_critics, "policy_delay": cfg.policy_delay > 1,
-          "target_policy_noise": cfg.target_policy_noise > 0}
-    return tuple(name for name, value in on.items() if value)
-
-
-def choose_backend(requested: str, device_target: str, distributed: bool,
-                   td3: Sequence[str] = ()) -> Tuple[str, str]:
+def choose_backend(requested: str, device_target: str, distributed: bool) -> Tuple[str, str]:
     """(backend, library path or "") for `learner_backend`; why not native, as a UserError.
 
-    auto takes native where it can run (CPU, one worker, a compiler, no TD3 switch on: `td3`
-    names those that are) and graph elsewhere. Data-parallel runs need graph: their gradients
-    are averaged between the backward pass and the optimizer step, inside the graph.
+    auto takes native where it can run (CPU, one worker, a compiler) and graph elsewhere.
+    Data-parallel runs need graph: their gradients are averaged between the backward pass and
+    the optimizer step, inside the graph.
     """
     if requested == "graph":
         return "graph", ""
     reason = ""
-    if td3:
-        reason = f"it implements DDPG's step only, and {', '.join(td3)} is set"
-    elif device_target != "CPU":
+    if device_target != "CPU":
         reason = f"it runs on CPU only, not on {device_target}"
     elif distributed:
         reason = "data-parallel (msrun) runs average gradients inside the graph backend"
@@ -383,7 +378,7 @@ class Learner:
                                  cfg.qf_action_layer, low, high, cfg.twin_critics)
         self.update_cell = DDPGUpdate(self.nets, cfg)
         self.backend, library = choose_backend(cfg.learner_backend, cfg.device_target,
-                                               cfg.distributed, td3_switches(cfg))
+                                               cfg.distributed)
         self.target_noise_shape = (spec.act_dim,) if cfg.target_policy_noise > 0 else None
         if self.backend == "native":
             self.multi_step = NativeMultiStepUpdate(self.update_cell, cfg, library)

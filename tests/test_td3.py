@@ -12,9 +12,9 @@ from conftest import TINY, run_cli
 from src.config import load_config
 from src.environment import EnvSpec
 from src.errors import UserError
-from src.learner import DDPGNetworks, Learner, choose_backend
+from src.learner import DDPGNetworks, Learner
 from test_learner import _NumpyAdam, _load, _params
-from test_native import _batches
+from test_native import NON_DEFAULT, _batches, _copy_state, _learner
 from test_resume import RUN, _assert_same_run
 
 TAU, LR, DISCOUNT = 0.1, 0.01, 0.9
@@ -238,14 +238,41 @@ def test_target_noise_is_drawn_only_when_on(asym_spec):
         noise, np.random.default_rng(5).standard_normal((3, 4, 2), np.float32))
 
 
-def test_td3_needs_the_graph_backend(asym_spec):
-    assert Learner(asym_spec, _cfg(*TD3[:2], "--learner_backend", "auto")).backend == "graph"
-    assert choose_backend("auto", "CPU", False, ("policy_delay",)) == ("graph", "")
-    with pytest.raises(UserError) as info:
-        choose_backend("native", "CPU", False, ("twin_critics", "target_policy_noise"))
-    assert str(info.value) == ("learner_backend native is not available: it implements DDPG's "
-                               "step only, and twin_critics, target_policy_noise is set "
-                               "(use --learner_backend graph)")
+@pytest.mark.parametrize("argv", [TD3, TD3 + NON_DEFAULT + ["--policy_delay", "3"],
+                                  ["--policy_delay", "2"], ["--twin_critics", "true"],
+                                  ["--target_policy_noise", "0.5"],
+                                  ["--target_policy_noise", "2.0", "--target_noise_clip", "1.5"]],
+                         ids=["td3", "td3-non-default", "delay", "twin", "smoothing",
+                              "smoothing-to-the-bounds"])
+def test_native_td3_steps_equal_graph_steps(asym_spec, argv):
+    graph, native = _learner(asym_spec, "graph", argv), _learner(asym_spec, "native", argv)
+    assert (graph.backend, native.backend) == ("graph", "native")
+    _copy_state(graph, native)
+    for call in range(3):
+        batches = _batches(asym_spec, 4, seed=call)
+        noise = graph.draw_target_noise(np.random.default_rng(call), 4, 16)
+        graph.update(batches + noise)
+        native.update(batches + noise)
+    for a, b in zip(graph.update_cell.get_parameters(), native.update_cell.get_parameters()):
+        np.testing.assert_allclose(b.asnumpy(), a.asnumpy(), rtol=2e-4, atol=1e-6,
+                                   err_msg=a.name)
+    g_stats, n_stats = graph.read_stats(), native.read_stats()
+    assert n_stats["GradSteps"] == g_stats["GradSteps"] == 12
+    for key, value in g_stats.items():
+        np.testing.assert_allclose(n_stats[key], value, rtol=1e-4, err_msg=key)
+
+
+def test_native_td3_steps_do_not_depend_on_steps_per_call(asym_spec):
+    argv = TD3 + ["--policy_delay", "3"]
+    one, many = _learner(asym_spec, "native", argv), _learner(asym_spec, "native", argv)
+    _copy_state(one, many)
+    batches = list(_batches(asym_spec, 6)) + [_noise(6)]
+    for i in range(6):
+        one.update([x[i:i + 1] for x in batches])
+    for lo, hi in ((0, 1), (1, 4), (4, 6)):
+        many.update([x[lo:hi] for x in batches])
+    for a, b in zip(one.update_cell.get_parameters(), many.update_cell.get_parameters()):
+        np.testing.assert_array_equal(a.asnumpy(), b.asnumpy(), err_msg=a.name)
 
 
 @pytest.mark.parametrize("argv, fragment", [
@@ -269,19 +296,22 @@ TD3_RUN = RUN + ["--twin_critics", "true", "--policy_delay", "2", "--target_poli
                  "0.2", "--target_noise_clip", "0.5"]
 
 
-@pytest.fixture(scope="module")
-def td3_reference(tmp_path_factory):
-    out = tmp_path_factory.mktemp("td3_uninterrupted")
-    res = run_cli("train.py", "--output_dir", str(out), *TD3_RUN)
+@pytest.fixture(scope="module", params=["graph", "native"])
+def td3_reference(request, tmp_path_factory):
+    """(output_dir, settings) of an uninterrupted run, on each learner backend."""
+    run = TD3_RUN + ["--learner_backend", request.param]
+    out = tmp_path_factory.mktemp(f"td3_uninterrupted_{request.param}")
+    res = run_cli("train.py", "--output_dir", str(out), *run)
     assert res.returncode == 0, res.stderr
-    return out
+    return out, run
 
 
 def test_td3_run_killed_during_a_save_resumes_to_the_same_run(tmp_path, td3_reference):
-    died = run_cli("train.py", "--output_dir", str(tmp_path), *TD3_RUN,
+    td3_reference, run = td3_reference
+    died = run_cli("train.py", "--output_dir", str(tmp_path), *run,
                    env_extra={"DDPG_TEST_KILL_IN_SAVE": "3"})
     assert died.returncode != 0
-    res = run_cli("train.py", "--output_dir", str(tmp_path), *TD3_RUN, "--resume", "auto")
+    res = run_cli("train.py", "--output_dir", str(tmp_path), *run, "--resume", "auto")
     assert res.returncode == 0, res.stderr
     assert "epoch_000002" in res.stdout
     _assert_same_run(tmp_path, td3_reference)
@@ -292,8 +322,8 @@ def test_td3_run_killed_during_a_save_resumes_to_the_same_run(tmp_path, td3_refe
             np.testing.assert_array_equal(a[name].asnumpy(), b[name].asnumpy())
 
 
-def test_td3_checkpoints_and_tools(td3_reference, tmp_path, pendulum_spec):
-    out = td3_reference
+def test_td3_checkpoints_and_tools(td3_reference, tmp_path):
+    out = td3_reference[0]
     learner = ms.load_checkpoint(str(sorted((out / "state").iterdir())[-1] / "learner.ckpt"))
     assert int(learner["schedule.critic_steps"].asnumpy()) == 4 * 2 * 20  # epochs*cycles*steps
     # The actor files keep DDPG's names and layout; each critic has its own pair of files.
