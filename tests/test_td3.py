@@ -2,6 +2,7 @@
 reference written op by op, DDPG unchanged when they are off, resume, checkpoints and tools."""
 import json
 import os
+import re
 
 import numpy as np
 import mindspore as ms
@@ -364,3 +365,19 @@ def test_ddpg_run_writes_no_second_critic_and_old_states_resume(tmp_path):
                   "--resume", "auto", "--twin_critics", "true")
     assert res.returncode == 2
     assert "setting 'twin_critics' was False in the saved run and is True now" in res.stderr
+
+
+def test_two_msrun_workers_with_td3_end_identical(tmp_path):
+    # Gradients of both critics are averaged over the workers like the others; the delay
+    # counter and the host-drawn smoothing noise are per worker, and the counters agree.
+    from test_distributed import _preset
+    out = tmp_path / "run"
+    preset = _preset(tmp_path, twin_critics="true", policy_delay=2, target_policy_noise=0.2)
+    res = run_cli("scripts/run_distribute_train_cpu.sh", "2", preset, str(out),
+                  env_extra={"MASTER_PORT": "8136"})
+    assert res.returncode == 0, res.stdout + res.stderr
+    sums = re.findall(r"rank (\d): network checksum (\w+)", res.stdout)
+    assert sorted(r for r, _ in sums) == ["0", "1"] and sums[0][1] == sums[1][1], res.stdout
+    assert (out / "ddpg_critic2.ckpt").is_file()
+    res = run_cli("eval.py", "--output_dir", str(out), "--eval_episodes", "2")
+    assert res.returncode == 0 and "avgReward:" in res.stdout
