@@ -10,7 +10,7 @@ from mindspore import nn, ops
 import pytest
 
 from conftest import TINY, run_cli
-from src.config import load_config
+from src.config import ADDED_SETTINGS, load_config
 from src.environment import EnvSpec
 from src.errors import UserError
 from src.learner import DDPGNetworks, Learner
@@ -274,6 +274,20 @@ def test_native_td3_steps_do_not_depend_on_steps_per_call(asym_spec):
         many.update([x[lo:hi] for x in batches])
     for a, b in zip(one.update_cell.get_parameters(), many.update_cell.get_parameters()):
         np.testing.assert_array_equal(a.asnumpy(), b.asnumpy(), err_msg=a.name)
+
+
+def test_td3_parameter_names_are_unique(asym_spec):
+    names = [p.name for p in Learner(asym_spec, _cfg(*TD3)).update_cell.get_parameters()]
+    assert len(names) == len(set(names))
+    for prefix in ("critic2.", "critic2_target.", "moment1.critic2.", "schedule.critic_steps",
+                   "stats.actor_steps"):
+        assert any(n.startswith(prefix) for n in names), prefix
+
+
+def test_added_settings_are_the_defaults():
+    # What an older state is taken to have run with must be what these defaults run.
+    cfg = load_config([])[0].to_dict()
+    assert {k: cfg[k] for k in ADDED_SETTINGS} == ADDED_SETTINGS
 
 
 @pytest.mark.parametrize("argv, fragment", [
