@@ -1,7 +1,6 @@
 """TD3's switches (twin_critics, policy_delay, target_policy_noise): the step against a
 reference written op by op, DDPG unchanged when they are off, resume, checkpoints and tools."""
 import json
-import os
 import re
 
 import numpy as np
