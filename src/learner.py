@@ -379,7 +379,6 @@ class Learner:
         self.update_cell = DDPGUpdate(self.nets, cfg)
         self.backend, library = choose_backend(cfg.learner_backend, cfg.device_target,
                                                cfg.distributed)
-        self.target_noise_shape = (spec.act_dim,) if cfg.target_policy_noise > 0 else None
         if self.backend == "native":
             self.multi_step = NativeMultiStepUpdate(self.update_cell, cfg, library)
         else:
@@ -390,19 +389,12 @@ class Learner:
     def update(self, batches: Sequence[np.ndarray]) -> None:
         """K gradient steps, one per slice of stacked (obs, act, rew, next_obs, terminated)
         float32 arrays of shape [K, B, ...], in one graph call; with target_policy_noise, a
-        sixth array of standard normal noise [K, B, act_dim] follows (`draw_target_noise`).
+        sixth array of standard normal noise [K, B, act_dim] follows
+        (src/exploration.py's `target_smoothing_noise`).
 
         Call `sync_actor` after a phase of updates, before acting again.
         """
         self.multi_step(*(ms.Tensor(x) for x in batches))
-
-    def draw_target_noise(self, rng: np.random.Generator, k: int,
-                          batch_size: int) -> Tuple[np.ndarray, ...]:
-        """The noise input of K steps, drawn from `rng`: () when target_policy_noise is 0, so
-        that nothing is drawn then."""
-        if self.target_noise_shape is None:
-            return ()
-        return (rng.standard_normal((k, batch_size) + self.target_noise_shape, np.float32),)
 
     def sync_actor(self) -> None:
         """Refreshes the host copy of the actor used by `act`."""

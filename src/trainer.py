@@ -20,7 +20,7 @@ from src.config import ADDED_SETTINGS
 from src.environment import env_spec, make_env, make_vector_env, rng_state, set_rng_state
 from src.errors import UserError
 from src.evaluation import run_episodes
-from src.exploration import make_noise
+from src.exploration import make_noise, target_smoothing_noise
 from src.learner import Learner
 from src.plotting import plot_curves
 from src.replay_buffer import ReplayBuffer
@@ -153,8 +153,8 @@ class Trainer:
         for start in range(0, n_steps, per_call):
             k = min(per_call, n_steps - start)
             batch = self.buffer.sample(self.cfg.buffer_batch_size, self.rng, k)
-            self.learner.update(batch + self.learner.draw_target_noise(
-                self.rng, k, self.cfg.buffer_batch_size))
+            self.learner.update(batch + target_smoothing_noise(
+                self.rng, self.cfg.target_policy_noise, batch[1].shape))
         self.learner.sync_actor()
 
     def evaluate(self) -> Dict[str, List[float]]:

@@ -11,6 +11,7 @@ import pytest
 from conftest import TINY, run_cli
 from src.config import ADDED_SETTINGS, load_config
 from src.environment import EnvSpec
+from src.exploration import target_smoothing_noise
 from src.errors import UserError
 from src.learner import DDPGNetworks, Learner
 from test_learner import _NumpyAdam, _load, _params
@@ -226,15 +227,42 @@ def test_switches_off_are_ddpg_bit_for_bit(asym_spec, argv):
             np.testing.assert_array_equal(value, theirs[name], err_msg=name)
 
 
-def test_target_noise_is_drawn_only_when_on(asym_spec):
+def test_target_noise_is_drawn_only_when_on():
     # Off, nothing is drawn: the run's generator stays where batch sampling leaves it.
     rng = np.random.default_rng(5)
-    assert Learner(asym_spec, _cfg()).draw_target_noise(rng, 3, 4) == ()
+    assert target_smoothing_noise(rng, 0.0, (3, 4, 2)) == ()
     assert rng.bit_generator.state == np.random.default_rng(5).bit_generator.state
-    (noise,) = Learner(asym_spec, _cfg(*TD3)).draw_target_noise(rng, 3, 4)
+    (noise,) = target_smoothing_noise(rng, 0.2, (3, 4, 2))
     assert noise.shape == (3, 4, 2) and noise.dtype == np.float32
     np.testing.assert_array_equal(
         noise, np.random.default_rng(5).standard_normal((3, 4, 2), np.float32))
+
+
+def test_trainer_feeds_the_noise_with_each_batch(tmp_path):
+    # The trainer's generator draws each call's batch, then its noise (none when off).
+    from src.trainer import Trainer
+    for sigma in (0.0, 0.2):
+        cfg = load_config(["--output_dir", str(tmp_path / str(sigma)), "--policy_hidden_sizes",
+                           "[8]", "--qf_hidden_sizes", "[8]", "--min_buffer_size", "64",
+                           "--buffer_batch_size", "32", "--n_train_steps", "5",
+                           "--grad_steps_per_call", "3", "--target_policy_noise",
+                           str(sigma)])[0]
+        trainer = Trainer(cfg)
+        trainer.start()
+        trainer.collect(100)
+        fed = []
+        trainer.learner.update = lambda batches: fed.append(batches)
+        rng = np.random.default_rng()
+        rng.bit_generator.state = trainer.rng.bit_generator.state
+        trainer.learn(5)
+        for k, batches in zip((3, 2), fed):
+            expected = trainer.buffer.sample(32, rng, k)
+            expected += target_smoothing_noise(rng, sigma, (k, 32, 1))
+            assert len(batches) == len(expected) == (6 if sigma else 5)
+            for a, b in zip(batches, expected):
+                np.testing.assert_array_equal(a, b)
+        assert trainer.rng.bit_generator.state == rng.bit_generator.state
+        trainer.close()
 
 
 @pytest.mark.parametrize("argv", [TD3, TD3 + NON_DEFAULT + ["--policy_delay", "3"],
@@ -247,9 +275,10 @@ def test_native_td3_steps_equal_graph_steps(asym_spec, argv):
     graph, native = _learner(asym_spec, "graph", argv), _learner(asym_spec, "native", argv)
     assert (graph.backend, native.backend) == ("graph", "native")
     _copy_state(graph, native)
+    sigma = load_config(argv)[0].target_policy_noise
     for call in range(3):
         batches = _batches(asym_spec, 4, seed=call)
-        noise = graph.draw_target_noise(np.random.default_rng(call), 4, 16)
+        noise = target_smoothing_noise(np.random.default_rng(call), sigma, (4, 16, 2))
         graph.update(batches + noise)
         native.update(batches + noise)
     for a, b in zip(graph.update_cell.get_parameters(), native.update_cell.get_parameters()):
