@@ -10,24 +10,18 @@ import pytest
 
 from conftest import TINY, run_cli
 from src.config import ADDED_SETTINGS, load_config
-from src.environment import EnvSpec
 from src.exploration import target_smoothing_noise
 from src.errors import UserError
 from src.learner import DDPGNetworks, Learner
 from test_learner import _NumpyAdam, _load, _params
 from test_native import NON_DEFAULT, _batches, _copy_state, _learner
+from test_native import asym_spec  # noqa: F401  (a fixture: the asymmetric action box)
 from test_resume import RUN, _assert_same_run
 
 TAU, LR, DISCOUNT = 0.1, 0.01, 0.9
 TD3 = ["--twin_critics", "true", "--policy_delay", "2", "--target_policy_noise", "0.5",
        "--target_noise_clip", "0.3"]
 NETS = ("actor", "actor_target", "critic", "critic_target", "critic2", "critic2_target")
-
-
-@pytest.fixture
-def asym_spec():
-    return EnvSpec("asym", 3, 2, np.array([-2.0, -1.0], np.float32),
-                   np.array([2.0, 3.0], np.float32), None)
 
 
 def _cfg(*argv):
@@ -255,6 +249,7 @@ def test_trainer_feeds_the_noise_with_each_batch(tmp_path):
         rng = np.random.default_rng()
         rng.bit_generator.state = trainer.rng.bit_generator.state
         trainer.learn(5)
+        assert len(fed) == 2  # 5 steps, 3 per call
         for k, batches in zip((3, 2), fed):
             expected = trainer.buffer.sample(32, rng, k)
             expected += target_smoothing_noise(rng, sigma, (k, 32, 1))
