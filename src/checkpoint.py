@@ -20,12 +20,15 @@ from src.networks import ActorNet
 _ACTOR_KEY = re.compile(r"^a_fc(\d+)\.(weight|bias)$")
 # The artifact the model zoo publishes, and what eval.py / export.py read by default.
 ACTOR_TARGET_CKPT = "ddpg_actortarget.ckpt"
-# The four networks of a run as written to output_dir after every epoch: file -> (attribute of
-# DDPGNetworks, parameter-name prefix dropped so that actors have the hub layout).
+# The networks of a run as written to output_dir after every epoch: file -> (attribute of
+# DDPGNetworks, parameter-name prefix dropped so that actors have the hub layout). The second
+# critic and its target exist with twin_critics only.
 NETWORK_CKPTS = {"ddpg_actor.ckpt": ("actor", "actor."),
                  ACTOR_TARGET_CKPT: ("actor_target", "actor_target."),
                  "ddpg_critic.ckpt": ("critic", "critic."),
-                 "ddpg_critictarget.ckpt": ("critic_target", "critic_target.")}
+                 "ddpg_critictarget.ckpt": ("critic_target", "critic_target."),
+                 "ddpg_critic2.ckpt": ("critic2", "critic2."),
+                 "ddpg_critic2target.ckpt": ("critic2_target", "critic2_target.")}
 
 
 # What the actors of a run were trained for, written beside its checkpoints: a checkpoint holds
@@ -67,9 +70,11 @@ def save_cell(cell: nn.Cell, path: str, strip_prefix: str = "") -> None:
 
 
 def save_networks(nets: nn.Cell, output_dir: str) -> None:
-    """Writes the four networks of `nets` (a DDPGNetworks) as NETWORK_CKPTS says."""
+    """Writes the networks of `nets` (a DDPGNetworks) as NETWORK_CKPTS says."""
     for file_name, (attr, prefix) in NETWORK_CKPTS.items():
-        save_cell(getattr(nets, attr), os.path.join(output_dir, file_name), strip_prefix=prefix)
+        if hasattr(nets, attr):
+            save_cell(getattr(nets, attr), os.path.join(output_dir, file_name),
+                      strip_prefix=prefix)
 
 
 def load_params(path: str) -> Dict[str, np.ndarray]:

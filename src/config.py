@@ -54,7 +54,14 @@ _RANGES = {
     "min_buffer_size": (1, math.inf, True),
     "eval_episodes": (1, math.inf, True),
     "max_episode_length_eval": (0, math.inf, True),
+    "policy_delay": (1, math.inf, True),
+    "target_policy_noise": (0.0, math.inf, True),
+    "target_noise_clip": (0.0, math.inf, False),
 }
+# Settings added after training states were first written, with the value every state written
+# before them ran with: such a state resumes as if it held them.
+ADDED_SETTINGS = {"twin_critics": False, "policy_delay": 1, "target_policy_noise": 0.0,
+                  "target_noise_clip": 0.5}
 
 
 class Config:
@@ -219,6 +226,9 @@ def validate(values: Dict[str, Any], choices: Dict[str, Any]) -> None:
         raise UserError(f"noise_sigma_min ({values['noise_sigma_min']}) is larger than "
                         f"noise_sigma ({values['noise_sigma']}): the Gaussian sigma decays "
                         f"from noise_sigma down to noise_sigma_min")
+    if 0 < values["n_train_steps"] < values["policy_delay"]:
+        raise UserError(f"policy_delay ({values['policy_delay']}) is larger than n_train_steps "
+                        f"({values['n_train_steps']}): a cycle would have no actor step")
     if values["env_steps_per_cycle"] % values["num_envs"]:
         raise UserError(f"env_steps_per_cycle ({values['env_steps_per_cycle']}) must be a "
                         f"multiple of num_envs ({values['num_envs']})")

@@ -1,8 +1,11 @@
-"""Exploration noise added to the deterministic policy's actions while collecting data.
+"""Exploration noise added to the deterministic policy's actions while collecting data, and
+the draws of TD3's target policy smoothing noise that go with each batch.
 
 Noise scales are fractions of the action half-range (high - low) / 2, so one setting means
 the same on every task; noisy actions are clipped to the environment's bounds.
 """
+from typing import Sequence, Tuple
+
 import numpy as np
 
 
@@ -59,6 +62,16 @@ class OUNoise:
     def __call__(self, action: np.ndarray, step: int) -> np.ndarray:
         noisy = action + self.step() * self.scale
         return np.clip(noisy, self.low, self.high).astype(np.float32)
+
+
+def target_smoothing_noise(rng: np.random.Generator, sigma: float,
+                           shape: Sequence[int]) -> Tuple[np.ndarray, ...]:
+    """The learner's noise input for a [K, B, act_dim] `shape` of batches: standard normal
+    float32 draws from `rng` (the learner scales and clips them by sigma), or () when sigma is 0,
+    so that nothing is drawn and the generator's stream stays DDPG's."""
+    if sigma <= 0:
+        return ()
+    return (rng.standard_normal(tuple(shape), np.float32),)
 
 
 def make_noise(cfg, low, high, num_envs: int, total_steps: int, rng: np.random.Generator):

@@ -9,6 +9,13 @@ Every parameter has a unique name (`actor.*`, `actor_target.*`, `critic.*`, `cri
 `actor_opt.*`, `critic_opt.*`, `stats.*`), so the whole learner lives in one graph and one
 checkpoint.
 
+TD3's three changes are switches of the same step (all off by default, which is exactly DDPG):
+`twin_critics` adds `critic2.*` and `critic2_target.*` (trained by `critic_opt` together with
+the first critic) and takes the TD target from the smaller target critic; `policy_delay` runs
+the actor step and the soft updates once every `policy_delay` critic steps, counted in
+`schedule.critic_steps`; `target_policy_noise` smooths the target action with clipped noise
+that the host draws and feeds with the batch. Both backends implement all three.
+
 Two backends run the same step on the same Parameters (`learner_backend`): `graph` is
 DDPGUpdate in a MindSpore graph, on any device; `native` is one MindSpore Custom op per K steps
 (src/csrc/ddpg_update.cc, CPU only), about 190 kernels per update fewer. Training states,
@@ -22,7 +29,8 @@ from mindspore import nn, ops, Parameter, ParameterTuple
 
 from src.environment import EnvSpec
 from src.errors import UserError
-from src.losses import clip_bounds, l2_penalty, soft_update, td_target
+from src.losses import (clip_bounds, l2_penalty, smoothed_target_action, soft_update,
+                        td_target)
 from src.native import ENTRY, NativeUnavailable, library_path
 from src.networks import ActorNet, CriticNet, HostActor
 
@@ -31,10 +39,12 @@ _OPTIMIZER_SCALARS = ("global_step", "learning_rate", "beta1_power", "beta2_powe
 
 
 class DDPGNetworks(nn.Cell):
-    """Holds actor, critic and their targets; the attribute names prefix the parameter names."""
+    """Holds actor, critic and their targets (with `twin`, a second critic and its target too);
+    the attribute names prefix the parameter names."""
 
     def __init__(self, spec: EnvSpec, policy_hidden_sizes: Sequence[int],
-                 qf_hidden_sizes: Sequence[int], qf_action_layer: int, low, high):
+                 qf_hidden_sizes: Sequence[int], qf_action_layer: int, low, high,
+                 twin: bool = False):
         super().__init__()
         self.actor = ActorNet(spec.obs_dim, spec.act_dim, policy_hidden_sizes, low, high)
         self.actor_target = ActorNet(spec.obs_dim, spec.act_dim, policy_hidden_sizes, low, high)
@@ -44,6 +54,17 @@ class DDPGNetworks(nn.Cell):
         # Targets start as exact copies of the online networks.
         hard_copy(self.actor, self.actor_target)
         hard_copy(self.critic, self.critic_target)
+        self.twin = twin
+        if twin:  # made last, so the first four networks start as they do without it
+            self.critic2 = CriticNet(spec.obs_dim, spec.act_dim, qf_hidden_sizes,
+                                     qf_action_layer)
+            self.critic2_target = CriticNet(spec.obs_dim, spec.act_dim, qf_hidden_sizes,
+                                            qf_action_layer)
+            hard_copy(self.critic2, self.critic2_target)
+
+    def critics(self) -> Tuple[nn.Cell, ...]:
+        """The online critics: critic, and critic2 with twin critics."""
+        return (self.critic, self.critic2) if self.twin else (self.critic,)
 
 
 def hard_copy(source: nn.Cell, target: nn.Cell) -> None:
@@ -56,24 +77,47 @@ def _weights(cell: nn.Cell) -> Tuple[Parameter, ...]:
 
 
 class CriticLoss(nn.Cell):
-    """Mean squared TD error (+ L2 on the critic's weights); aux outputs Q(s, a) and y."""
+    """Mean squared TD error (+ L2 on the critic's weights); aux outputs Q(s, a) and y.
+
+    With twin critics, y takes the smaller of the two target critics and the loss is the sum of
+    both critics' losses (their gradients do not mix); Q(s, a) is the first critic's. With
+    `target_noise` > 0 the target action is smoothed with the standard normal `noise` input.
+    """
 
     def __init__(self, nets: DDPGNetworks, discount: float, reward_scale: float,
-                 clip_return: float, clip_pos_returns: bool, weight_decay: float):
+                 clip_return: float, clip_pos_returns: bool, weight_decay: float,
+                 target_noise: float = 0.0, noise_clip: float = 0.5):
         super().__init__(auto_prefix=False)
         self.nets = nets
         self.discount = discount
         self.reward_scale = reward_scale
         self.clip_low, self.clip_high = clip_bounds(clip_return, clip_pos_returns)
         self.weight_decay = weight_decay
-        self.decayed = ParameterTuple(_weights(nets.critic))
+        decayed = []
+        for critic in nets.critics():
+            decayed += _weights(critic)
+        self.decayed = ParameterTuple(decayed)
+        self.target_noise, self.noise_clip = target_noise, noise_clip
+        # The actor's output range: what a smoothed target action is clipped to.
+        center, half = nets.actor_target.center.asnumpy(), nets.actor_target.half_range.asnumpy()
+        self.half_range = ms.Tensor(half)
+        self.low, self.high = ms.Tensor(center - half), ms.Tensor(center + half)
 
-    def construct(self, obs, act, rew, next_obs, terminated):
-        next_q = self.nets.critic_target(next_obs, self.nets.actor_target(next_obs))
+    def construct(self, obs, act, rew, next_obs, terminated, *noise):
+        next_act = self.nets.actor_target(next_obs)
+        if self.target_noise > 0:
+            next_act = smoothed_target_action(next_act, noise[0], self.target_noise,
+                                              self.noise_clip, self.low, self.high,
+                                              self.half_range)
+        next_q = self.nets.critic_target(next_obs, next_act)
+        if self.nets.twin:
+            next_q = ops.minimum(next_q, self.nets.critic2_target(next_obs, next_act))
         y = ops.stop_gradient(td_target(rew, terminated, next_q, self.discount,
                                         self.reward_scale, self.clip_low, self.clip_high))
         q = self.nets.critic(obs, act)
         loss = ops.reduce_mean(ops.square(q - y))
+        if self.nets.twin:
+            loss = loss + ops.reduce_mean(ops.square(self.nets.critic2(obs, act) - y))
         if self.weight_decay > 0:
             loss = loss + l2_penalty(self.decayed, self.weight_decay)
         return loss, q, y
@@ -154,36 +198,68 @@ STAT_FIELDS = ("q", "y", "qf_loss", "policy_loss", "steps")
 
 
 class DDPGUpdate(nn.Cell):
-    """A whole DDPG gradient step in one graph: critic step, actor step, both soft updates."""
+    """A whole DDPG gradient step in one graph: critic step, actor step, the soft updates.
+
+    With policy_delay d > 1, the actor step and the soft updates run on every d-th critic step,
+    counted in the Parameter `schedule.critic_steps` so the count survives a resume and does
+    not depend on how many steps one call takes; `stats.actor_steps` counts the actor steps
+    for the policy loss statistic.
+    """
 
     def __init__(self, nets: DDPGNetworks, cfg):
         super().__init__(auto_prefix=False)
         self.nets = nets
         critic_loss = CriticLoss(nets, cfg.discount, cfg.reward_scale, cfg.clip_return,
-                                 cfg.clip_pos_returns, cfg.qf_weight_decay)
+                                 cfg.clip_pos_returns, cfg.qf_weight_decay,
+                                 cfg.target_policy_noise, cfg.target_noise_clip)
         actor_loss = ActorLoss(nets, cfg.policy_weight_decay)
-        self.critic_opt = _adam(nets.critic.trainable_params(), cfg.qf_lr, "critic_opt")
+        critic_params = []
+        for critic in nets.critics():
+            critic_params += critic.trainable_params()
+        self.critic_opt = _adam(critic_params, cfg.qf_lr, "critic_opt")
         self.actor_opt = _adam(nets.actor.trainable_params(), cfg.policy_lr, "actor_opt")
         self.critic_step = TrainOneStep(critic_loss, self.critic_opt)
         self.actor_step = TrainOneStep(actor_loss, self.actor_opt)
         self.critic_soft_update = SoftUpdate(nets.critic, nets.critic_target,
                                              cfg.target_update_tau)
+        if nets.twin:
+            self.critic2_soft_update = SoftUpdate(nets.critic2, nets.critic2_target,
+                                                  cfg.target_update_tau)
         self.actor_soft_update = SoftUpdate(nets.actor, nets.actor_target, cfg.target_update_tau)
         self.stat_sum = Parameter(ms.Tensor(np.zeros(len(STAT_FIELDS), np.float32)),
                                   name="stats.sum", requires_grad=False)
         self.stat_max_q = Parameter(ms.Tensor(np.array(-np.inf, np.float32)),
                                     name="stats.max_q", requires_grad=False)
+        self.policy_delay = cfg.policy_delay
+        if self.policy_delay > 1:  # absent otherwise: DDPG's learner state stays as it was
+            self.critic_steps = Parameter(ms.Tensor(0, ms.int32), name="schedule.critic_steps",
+                                          requires_grad=False)
+            self.stat_actor_steps = Parameter(ms.Tensor(np.array(0.0, np.float32)),
+                                              name="stats.actor_steps", requires_grad=False)
 
-    def construct(self, obs, act, rew, next_obs, terminated):
-        qf_loss, q, y = self.critic_step(obs, act, rew, next_obs, terminated)
-        policy_loss, _ = self.actor_step(obs)
-        self.critic_soft_update()
-        self.actor_soft_update()
+    def construct(self, obs, act, rew, next_obs, terminated, *noise):
+        qf_loss, q, y = self.critic_step(obs, act, rew, next_obs, terminated, *noise)
+        if self.policy_delay > 1:
+            ops.assign_add(self.critic_steps, ops.ones((), ms.int32))
+            policy_loss = ops.zeros((), ms.float32)
+            if self.critic_steps % self.policy_delay == 0:
+                policy_loss = self._actor_step_and_soft_updates(obs)
+                ops.assign_add(self.stat_actor_steps, ops.ones((), ms.float32))
+        else:
+            policy_loss = self._actor_step_and_soft_updates(obs)
         step_stats = ops.stack((ops.reduce_mean(q), ops.reduce_mean(y), qf_loss, policy_loss,
                                 ops.ones((), ms.float32)))
         ops.assign_add(self.stat_sum, step_stats)
         ops.assign(self.stat_max_q, ops.maximum(self.stat_max_q, ops.reduce_max(q)))
         return qf_loss
+
+    def _actor_step_and_soft_updates(self, obs):
+        policy_loss, _ = self.actor_step(obs)
+        self.critic_soft_update()
+        if self.nets.twin:
+            self.critic2_soft_update()
+        self.actor_soft_update()
+        return policy_loss
 
 
 class ReadAndResetStats(nn.Cell):
@@ -202,7 +278,12 @@ class ReadAndResetStats(nn.Cell):
         max_q = self.step.stat_max_q * 1.0
         ops.assign(self.step.stat_sum, ops.zeros_like(sums))
         ops.assign(self.step.stat_max_q, ops.fill(ms.float32, (), -np.inf))
-        return sums, max_q
+        if self.step.policy_delay > 1:
+            actor_steps = self.step.stat_actor_steps * 1.0
+            ops.assign(self.step.stat_actor_steps, ops.zeros_like(actor_steps))
+        else:  # an actor step with every critic step
+            actor_steps = sums[STAT_FIELDS.index("steps")]
+        return sums, max_q, actor_steps
 
 
 class MultiStepUpdate(nn.Cell):
@@ -214,29 +295,33 @@ class MultiStepUpdate(nn.Cell):
         super().__init__(auto_prefix=False)
         self.step = step
 
-    def construct(self, obs, act, rew, next_obs, terminated):
+    def construct(self, obs, act, rew, next_obs, terminated, *noise):
         i = ms.Tensor(0, ms.int32)
         loss = ops.zeros((), ms.float32)
         while i < obs.shape[0]:
-            loss = self.step(obs[i], act[i], rew[i], next_obs[i], terminated[i])
+            loss = self.step(obs[i], act[i], rew[i], next_obs[i], terminated[i],
+                             *[x[i] for x in noise])
             i = i + 1
         return loss
 
 
 class NativeMultiStepUpdate(nn.Cell):
     """MultiStepUpdate's K steps as one Custom op (src/csrc/ddpg_update.cc) that updates
-    DDPGUpdate's Parameters in place: networks, targets, Adam states, statistics."""
+    DDPGUpdate's Parameters in place: networks, targets, Adam states, counters, statistics."""
 
     def __init__(self, step: DDPGUpdate, cfg, library: str):
         super().__init__(auto_prefix=False)
         nets = step.nets
         params = []
-        for net in (nets.actor, nets.actor_target, nets.critic, nets.critic_target):
+        twins = (nets.critic2, nets.critic2_target) if nets.twin else ()
+        for net in (nets.actor, nets.actor_target, nets.critic, nets.critic_target) + twins:
             params += net.trainable_params()
         for opt in (step.actor_opt, step.critic_opt):
             params += list(opt.moment1) + list(opt.moment2)
             params += [opt.beta1_power, opt.beta2_power, opt.global_step, opt.learning_rate]
         params += [step.stat_sum, step.stat_max_q]
+        if step.policy_delay > 1:
+            params += [step.critic_steps, step.stat_actor_steps]
         self.params = ParameterTuple(params)
         opt = step.critic_opt
         clip_low, clip_high = clip_bounds(cfg.clip_return, cfg.clip_pos_returns)
@@ -244,14 +329,16 @@ class NativeMultiStepUpdate(nn.Cell):
         hyper = [cfg.discount, cfg.reward_scale, clip_low, clip_high, cfg.target_update_tau,
                  cfg.qf_weight_decay, cfg.policy_weight_decay, float(opt.beta1.asnumpy()),
                  float(opt.beta2.asnumpy()), float(opt.eps.asnumpy()), cfg.qf_action_layer,
-                 nets.actor.n_layers, len(nets.critic.layers), 1.0 - cfg.target_update_tau]
+                 nets.actor.n_layers, len(nets.critic.layers), 1.0 - cfg.target_update_tau,
+                 float(nets.twin), cfg.policy_delay, cfg.target_policy_noise,
+                 cfg.target_noise_clip]
         hyper += list(nets.actor.center.asnumpy()) + list(nets.actor.half_range.asnumpy())
         self.hyper = ms.Tensor(np.array(hyper, np.float32))
         self.op = ops.Custom(f"{library}:{ENTRY}", out_shape=(1,), out_dtype=ms.float32,
                              func_type="aot")
 
-    def construct(self, obs, act, rew, next_obs, terminated):
-        return self.op(obs, act, rew, next_obs, terminated, self.hyper, *self.params)
+    def construct(self, obs, act, rew, next_obs, terminated, *noise):
+        return self.op(obs, act, rew, next_obs, terminated, self.hyper, *noise, *self.params)
 
 
 BACKENDS = ("auto", "native", "graph")
@@ -290,7 +377,7 @@ class Learner:
     def __init__(self, spec: EnvSpec, cfg):
         low, high = spec.actor_bounds(cfg.max_action)
         self.nets = DDPGNetworks(spec, cfg.policy_hidden_sizes, cfg.qf_hidden_sizes,
-                                 cfg.qf_action_layer, low, high)
+                                 cfg.qf_action_layer, low, high, cfg.twin_critics)
         self.update_cell = DDPGUpdate(self.nets, cfg)
         self.backend, library, self.backend_note = choose_backend(
             cfg.learner_backend, cfg.device_target, cfg.distributed)
@@ -303,7 +390,9 @@ class Learner:
 
     def update(self, batches: Sequence[np.ndarray]) -> None:
         """K gradient steps, one per slice of stacked (obs, act, rew, next_obs, terminated)
-        float32 arrays of shape [K, B, ...], in one graph call.
+        float32 arrays of shape [K, B, ...], in one graph call; with target_policy_noise, a
+        sixth array of standard normal noise [K, B, act_dim] follows
+        (src/exploration.py's `target_smoothing_noise`).
 
         Call `sync_actor` after a phase of updates, before acting again.
         """
@@ -359,13 +448,17 @@ class Learner:
 
     def read_stats(self) -> Dict[str, float]:
         """Returns the statistics accumulated since the last call, and resets them."""
-        sums, max_q = self.read_and_reset_stats()
+        sums, max_q, actor_steps = self.read_and_reset_stats()
         sums, max_q = sums.asnumpy().astype(np.float64), float(max_q.asnumpy())
+        actor_steps = float(actor_steps.asnumpy())
         n = sums[STAT_FIELDS.index("steps")]
         if n == 0:
             return {"AverageQ": np.nan, "MaxQ": np.nan, "AverageY": np.nan,
                     "AverageQFunctionLoss": np.nan, "AveragePolicyLoss": np.nan, "GradSteps": 0}
         mean = {f: sums[i] / n for i, f in enumerate(STAT_FIELDS)}
+        # Delayed actor steps: the policy loss is summed over the actor steps only.
+        policy_loss = (sums[STAT_FIELDS.index("policy_loss")] / actor_steps if actor_steps
+                       else np.nan)
         return {"AverageQ": mean["q"], "MaxQ": max_q, "AverageY": mean["y"],
                 "AverageQFunctionLoss": mean["qf_loss"],
-                "AveragePolicyLoss": mean["policy_loss"], "GradSteps": int(n)}
+                "AveragePolicyLoss": policy_loss, "GradSteps": int(n)}

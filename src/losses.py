@@ -1,4 +1,4 @@
-"""DDPG's target and loss maths as pure functions of tensors (no state, no parameters).
+"""DDPG's (and TD3's) target and loss maths as pure functions of tensors (no state, no parameters).
 
 They work on MindSpore Tensors inside and outside a graph; tests check them against
 hand-computed values.
@@ -14,6 +14,18 @@ def td_target(reward, terminated, next_q, discount: float, reward_scale: float,
     """
     y = reward_scale * reward + discount * (1.0 - terminated) * next_q
     return ops.clamp(y, clip_low, clip_high)
+
+
+def smoothed_target_action(action, noise, sigma: float, noise_clip: float, low, high,
+                           half_range):
+    """TD3's target policy smoothing: action + clip(sigma * noise, -noise_clip, noise_clip) *
+    half_range, clipped to [low, high].
+
+    `noise` is standard normal; sigma and noise_clip are fractions of the action half-range,
+    as the exploration noise's sigma is.
+    """
+    eps = ops.clamp(sigma * noise, -noise_clip, noise_clip)
+    return ops.clamp(action + half_range * eps, low, high)
 
 
 def clip_bounds(clip_return: float, clip_pos_returns: bool):

@@ -10,6 +10,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from src.collector import Collector
+from src.config import ADDED_SETTINGS
 from src.environment import rng_state, set_rng_state
 from src.errors import UserError
 from src.replay_buffer import ReplayBuffer
@@ -49,7 +50,7 @@ def capture(config: dict, world: int, rows: List[dict], rng: np.random.Generator
 
 def check_resumable(path: str, meta: dict, config: dict, world: int) -> None:
     """Refuses a state saved with other settings or another number of workers."""
-    saved = meta["config"]
+    saved = dict(ADDED_SETTINGS, **meta["config"])  # states saved before a setting existed
     for key, value in config.items():
         if key not in RESUME_MAY_CHANGE and saved.get(key) != value:
             raise UserError(f"cannot resume {path}: setting '{key}' was {saved.get(key)!r} "

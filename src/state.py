@@ -5,7 +5,8 @@ A state is a directory <output_dir>/state/epoch_NNNNNN/ (worker r > 0 of a distr
   meta.json     counters, settings, metric rows, random generator states, env episode starts,
                 the noise decay schedule (see src/snapshot.py for the contents)
   arrays.npz    replay buffer contents, current observations, noise state, env action logs
-  learner.ckpt  every learner parameter: four networks, both Adam states, statistics
+  learner.ckpt  every learner parameter: four networks (six with twin critics), both Adam
+                states, TD3's critic step count, statistics
 No pickle anywhere: JSON, NumPy .npz read with allow_pickle=False, a MindSpore checkpoint.
 It is written under a .tmp name, each file fsynced, then renamed: a process killed at any
 instant leaves either the complete new state or none, and the older states untouched.

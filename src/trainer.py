@@ -18,7 +18,7 @@ from src.config import write_run_config
 from src.environment import env_spec, make_env
 from src.errors import UserError
 from src.evaluation import evaluate
-from src.exploration import make_noise
+from src.exploration import make_noise, target_smoothing_noise
 from src.learner import Learner
 from src.progress import ProgressLog, epoch_row
 from src.replay_buffer import ReplayBuffer
@@ -83,7 +83,9 @@ class Trainer:
         per_call = self.cfg.grad_steps_per_call
         for start in range(0, n_steps, per_call):
             k = min(per_call, n_steps - start)
-            self.learner.update(self.buffer.sample(self.cfg.buffer_batch_size, self.rng, k))
+            batch = self.buffer.sample(self.cfg.buffer_batch_size, self.rng, k)
+            self.learner.update(batch + target_smoothing_noise(
+                self.rng, self.cfg.target_policy_noise, batch[1].shape))
         self.learner.sync_actor()
 
     def save_state(self) -> str:

@@ -10,8 +10,9 @@
 //
 // The op updates the learner's Parameters in place (networks, targets, Adam moments, beta
 // powers, global steps, statistics): MindSpore passes a graph's Parameters to a CPU kernel by
-// their own buffers. The maths mirrors src/learner.py's DDPGUpdate step for step; tests compare
-// the two (tests/test_native.py).
+// their own buffers. The maths mirrors src/learner.py's DDPGUpdate step for step, TD3's switches
+// included (twin critics, delayed actor and target updates, target policy smoothing); tests
+// compare the two (tests/test_native.py, tests/test_td3.py).
 #include <pthread.h>
 #include <sched.h>
 
@@ -334,30 +335,37 @@ float L2(const Mlp &net, float decay) {
   return 0.5f * decay * static_cast<float>(total);
 }
 
-// nn.Adam's state for one network: moments per tensor, bias-correction powers, step, lr.
+// nn.Adam's state for one optimizer: moments per tensor, bias-correction powers, step, lr.
 struct Adam {
-  std::vector<float *> m, v;  // weight and bias of layer i at 2i and 2i+1
+  std::vector<float *> m, v;  // weight and bias of layer i at 2i and 2i+1 (then the next net's)
   float *beta1_power, *beta2_power, *lr;
   int32_t *global_step;
 };
 
-// One Adam step of `net` with gradients `g` (plus decay * w on weights), then the soft update
-// target <- tau * online + (1 - tau) * target, fused in one pass over each tensor.
-void AdamAndSoftUpdate(const Mlp &net, Grads &g, float decay, Adam &opt, const Mlp &target,
-                       float beta1, float beta2, float eps, float tau, float keep) {
-  Timed timed(kOptimizer);
+// Advances an optimizer's step count and bias-correction powers (once per step, however many
+// networks it trains); returns this step's size.
+float AdamAdvance(Adam &opt, float beta1, float beta2) {
   *opt.global_step += 1;
   float b1p = *opt.beta1_power * beta1, b2p = *opt.beta2_power * beta2;
   *opt.beta1_power = b1p;
   *opt.beta2_power = b2p;
-  const float lr_t = *opt.lr * std::sqrt(1.0f - b2p) / (1.0f - b1p);
+  return *opt.lr * std::sqrt(1.0f - b2p) / (1.0f - b1p);
+}
+
+// One Adam step of `net` with gradients `g` (plus decay * w on weights), using the moments of
+// `opt` from tensor `first` on; with `target`, the soft update target <- tau * online +
+// (1 - tau) * target fused into the same pass over each tensor.
+void AdamAndSoftUpdate(const Mlp &net, Grads &g, float decay, Adam &opt, int first, float lr_t,
+                       const Mlp *target, float beta1, float beta2, float eps, float tau,
+                       float keep) {
+  Timed timed(kOptimizer);
   for (int i = 0; i < net.layers(); ++i) {
     for (int part = 0; part < 2; ++part) {
       float *__restrict__ p = part ? net.b[i] : net.w[i];
-      float *__restrict__ t = part ? target.b[i] : target.w[i];
+      float *__restrict__ t = target ? (part ? target->b[i] : target->w[i]) : nullptr;
       const float *__restrict__ gr = part ? g.b[i].data() : g.w[i].data();
-      float *__restrict__ m = opt.m[2 * i + part];
-      float *__restrict__ v = opt.v[2 * i + part];
+      float *__restrict__ m = opt.m[first + 2 * i + part];
+      float *__restrict__ v = opt.v[first + 2 * i + part];
       float wd = part ? 0.0f : decay;
       ParallelRange(part ? net.out[i] : net.size(i), 1, [&](int64_t lo, int64_t hi) {
         for (int64_t k = lo; k < hi; ++k) {
@@ -365,26 +373,41 @@ void AdamAndSoftUpdate(const Mlp &net, Grads &g, float decay, Adam &opt, const M
           m[k] += (gk - m[k]) * (1.0f - beta1);
           v[k] += (gk * gk - v[k]) * (1.0f - beta2);
           p[k] -= lr_t * m[k] / (std::sqrt(v[k]) + eps);
-          t[k] = tau * p[k] + keep * t[k];
+          if (t) t[k] = tau * p[k] + keep * t[k];  // invariant test: -O3 unswitches the loop
         }
       });
     }
   }
 }
 
-// Settings, in the order src/learner.py's NativeUpdate packs them into its `hyper` input.
+// The soft update alone, for a target whose network was stepped earlier in this step.
+void SoftUpdate(const Mlp &net, const Mlp &target, float tau, float keep) {
+  Timed timed(kOptimizer);
+  for (int i = 0; i < net.layers(); ++i)
+    for (int part = 0; part < 2; ++part) {
+      const float *__restrict__ p = part ? net.b[i] : net.w[i];
+      float *__restrict__ t = part ? target.b[i] : target.w[i];
+      int64_t n = part ? net.out[i] : net.size(i);
+      for (int64_t k = 0; k < n; ++k) t[k] = tau * p[k] + keep * t[k];
+    }
+}
+
+// Settings, in the order src/learner.py's NativeMultiStepUpdate packs them into its `hyper`
+// input.
 struct Hyper {
   float discount, reward_scale, clip_low, clip_high, tau, qf_decay, policy_decay, beta1, beta2,
       eps;
   int critic_join, actor_layers, critic_layers;
   float keep;  // 1 - tau, rounded once in Python as the graph's constant is
+  int twin, delay;  // TD3: a second critic; actor and target updates every delay-th step
+  float target_noise, noise_clip;  // TD3's target policy smoothing (off at 0)
   const float *center, *half_range;
 };
 
 // Scratch memory kept between calls (one learner per process uses this op at a time).
 struct Workspace {
-  Pass actor, actor_target, critic, critic_target, critic_pi;
-  Grads critic_grads, actor_grads;
+  Pass actor, actor_target, critic, critic_target, critic_pi, critic2, critic2_target;
+  Grads critic_grads, critic2_grads, actor_grads;
   std::vector<float> next_action, tanh_out, action, y, dq, da, dscratch;
 };
 
@@ -399,8 +422,10 @@ class Step {
     const float *h = f(5);
     hp_ = {h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9],
            static_cast<int>(h[10]), static_cast<int>(h[11]), static_cast<int>(h[12]),
-           h[13], h + 14, h + 14 + act_dim_};
+           h[13], static_cast<int>(h[14]), static_cast<int>(h[15]), h[16], h[17],
+           h + 18, h + 18 + act_dim_};
     int at = 6;
+    if (hp_.target_noise > 0.0f) noise_ = f(at++);  // standard normal, [K, B, act_dim]
     auto mlp = [&](int layers, int join) {
       Mlp net;
       net.join = join;
@@ -417,6 +442,10 @@ class Step {
     actor_target_ = mlp(hp_.actor_layers, -1);
     critic_ = mlp(hp_.critic_layers, hp_.critic_join);
     critic_target_ = mlp(hp_.critic_layers, hp_.critic_join);
+    if (hp_.twin) {
+      critic2_ = mlp(hp_.critic_layers, hp_.critic_join);
+      critic2_target_ = mlp(hp_.critic_layers, hp_.critic_join);
+    }
     auto adam = [&](int layers) {
       Adam opt;
       for (int i = 0; i < 2 * layers; ++i) opt.m.push_back(f(at++));
@@ -428,9 +457,13 @@ class Step {
       return opt;
     };
     actor_opt_ = adam(hp_.actor_layers);
-    critic_opt_ = adam(hp_.critic_layers);
+    critic_opt_ = adam(hp_.critic_layers * (hp_.twin ? 2 : 1));  // one Adam for both critics
     stat_sum_ = f(at++);
     stat_max_q_ = f(at++);
+    if (hp_.delay > 1) {
+      critic_steps_ = static_cast<int32_t *>(params[at++]);
+      stat_actor_steps_ = f(at++);
+    }
     loss_out_ = f(at++);
     ok_ = at == nparam;
   }
@@ -460,39 +493,103 @@ class Step {
       }
   }
 
+  // TD3's target policy smoothing of the target action a (in place): a + half_range *
+  // clip(sigma * eps, -c, c), clipped to the actor's range [center - half, center + half].
+  void Smooth(const float *eps, std::vector<float> &a) const {
+    for (int64_t r = 0; r < B_; ++r)
+      for (int64_t c = 0; c < act_dim_; ++c) {
+        int64_t i = r * act_dim_ + c;
+        float n = std::min(std::max(hp_.target_noise * eps[i], -hp_.noise_clip), hp_.noise_clip);
+        float lo = hp_.center[c] - hp_.half_range[c], hi = hp_.center[c] + hp_.half_range[c];
+        a[i] = std::min(std::max(a[i] + hp_.half_range[c] * n, lo), hi);
+      }
+  }
+
+  // One critic's squared TD error: its loss (without decay) and, in `dq`, the gradient of the
+  // loss with respect to its output; sums of its Q values and their maximum into the pointers.
+  float TdError(const std::vector<float> &q, const std::vector<float> &y, std::vector<float> &dq,
+                double *q_sum, float *q_max) const {
+    double sq = 0.0;
+    dq.resize(B_);
+    for (int64_t r = 0; r < B_; ++r) {
+      float d = q[r] - y[r];
+      sq += double(d) * d;
+      if (q_sum) *q_sum += q[r];
+      if (q_max) *q_max = std::max(*q_max, q[r]);
+      dq[r] = 2.0f * d / static_cast<float>(B_);
+    }
+    return static_cast<float>(sq / B_);
+  }
+
   float One(Workspace &ws, int64_t k) {
     const int64_t B = B_;
     const float *obs = in_obs_(k), *act = in_act_(k), *rew = in_rew_(k), *next = in_next_(k),
                 *term = in_term_(k);
-    // Critic step: y = clip(reward_scale * r + discount * (1 - terminated) * Q'(s', mu'(s'))).
+    // Critic step: y = clip(reward_scale * r + discount * (1 - terminated) * Q'(s', a')), with
+    // a' = mu'(s') (smoothed with noise under TD3) and Q' the smaller of the twin targets.
     Act(actor_target_, next, ws.actor_target, ws.tanh_out, ws.next_action);
+    if (noise_) Smooth(noise_ + k * B_ * act_dim_, ws.next_action);
     Forward(critic_target_, B, next, ws.next_action.data(), ws.critic_target);
     const std::vector<float> &next_q = ws.critic_target.out.back();
+    const float *next_q2 = nullptr;
+    if (hp_.twin) {
+      Forward(critic2_target_, B, next, ws.next_action.data(), ws.critic2_target);
+      next_q2 = ws.critic2_target.out.back().data();
+    }
     ws.y.resize(B);
+    double y_sum = 0.0;
     for (int64_t r = 0; r < B; ++r) {
-      float y = hp_.reward_scale * rew[r] + hp_.discount * (1.0f - term[r]) * next_q[r];
+      float nq = next_q2 ? std::min(next_q[r], next_q2[r]) : next_q[r];
+      float y = hp_.reward_scale * rew[r] + hp_.discount * (1.0f - term[r]) * nq;
       ws.y[r] = std::min(std::max(y, hp_.clip_low), hp_.clip_high);
+      y_sum += ws.y[r];
     }
     Forward(critic_, B, obs, act, ws.critic);
-    const std::vector<float> &q = ws.critic.out.back();
-    double sq = 0.0, q_sum = 0.0, y_sum = 0.0;
+    double q_sum = 0.0;
     float q_max = -INFINITY;
-    ws.dq.resize(B);
-    for (int64_t r = 0; r < B; ++r) {
-      float d = q[r] - ws.y[r];
-      sq += double(d) * d;
-      q_sum += q[r];
-      y_sum += ws.y[r];
-      q_max = std::max(q_max, q[r]);
-      ws.dq[r] = 2.0f * d / static_cast<float>(B);
-    }
-    float qf_loss = static_cast<float>(sq / B) + L2(critic_, hp_.qf_decay);
+    float qf_loss = TdError(ws.critic.out.back(), ws.y, ws.dq, &q_sum, &q_max) +
+                    L2(critic_, hp_.qf_decay);
     ws.critic_grads.Resize(critic_);
     Backward(critic_, B, ws.critic, ws.dq, &ws.critic_grads, nullptr, ws.dscratch);
-    AdamAndSoftUpdate(critic_, ws.critic_grads, hp_.qf_decay, critic_opt_, critic_target_,
-                      hp_.beta1, hp_.beta2, hp_.eps, hp_.tau, hp_.keep);
+    if (hp_.twin) {
+      Forward(critic2_, B, obs, act, ws.critic2);
+      qf_loss += TdError(ws.critic2.out.back(), ws.y, ws.dq, nullptr, nullptr) +
+                 L2(critic2_, hp_.qf_decay);
+      ws.critic2_grads.Resize(critic2_);
+      Backward(critic2_, B, ws.critic2, ws.dq, &ws.critic2_grads, nullptr, ws.dscratch);
+    }
+    // Delayed: the actor step and every soft update on each delay-th critic step only.
+    bool actor_step = true;
+    if (hp_.delay > 1) {
+      *critic_steps_ += 1;
+      actor_step = *critic_steps_ % hp_.delay == 0;
+    }
+    // The critics' targets move now (the actor step does not read them): fused with Adam.
+    float lr_t = AdamAdvance(critic_opt_, hp_.beta1, hp_.beta2);
+    AdamAndSoftUpdate(critic_, ws.critic_grads, hp_.qf_decay, critic_opt_, 0, lr_t,
+                      actor_step ? &critic_target_ : nullptr, hp_.beta1, hp_.beta2, hp_.eps,
+                      hp_.tau, hp_.keep);
+    if (hp_.twin)
+      AdamAndSoftUpdate(critic2_, ws.critic2_grads, hp_.qf_decay, critic_opt_,
+                        2 * critic_.layers(), lr_t, actor_step ? &critic2_target_ : nullptr,
+                        hp_.beta1, hp_.beta2, hp_.eps, hp_.tau, hp_.keep);
+    float policy_loss = actor_step ? ActorStep(ws, obs) : 0.0f;
 
-    // Actor step on -mean Q(s, mu(s)), through the critic just updated.
+    // Statistics, as DDPGUpdate accumulates them: mean Q, mean y, both losses, one step.
+    stat_sum_[0] += static_cast<float>(q_sum / B);
+    stat_sum_[1] += static_cast<float>(y_sum / B);
+    stat_sum_[2] += qf_loss;
+    stat_sum_[3] += policy_loss;
+    stat_sum_[4] += 1.0f;
+    *stat_max_q_ = std::max(*stat_max_q_, q_max);
+    if (actor_step && stat_actor_steps_) *stat_actor_steps_ += 1.0f;
+    return qf_loss;
+  }
+
+  // Actor step on -mean Q(s, mu(s)), through the critic just updated, then the actor target's
+  // soft update; returns the policy loss.
+  float ActorStep(Workspace &ws, const float *obs) {
+    const int64_t B = B_;
     Act(actor_, obs, ws.actor, ws.tanh_out, ws.action);
     Forward(critic_, B, obs, ws.action.data(), ws.critic_pi);
     const std::vector<float> &q_pi = ws.critic_pi.out.back();
@@ -509,17 +606,10 @@ class Step {
       }
     ws.actor_grads.Resize(actor_);
     Backward(actor_, B, ws.actor, ws.da, &ws.actor_grads, nullptr, ws.dscratch);
-    AdamAndSoftUpdate(actor_, ws.actor_grads, hp_.policy_decay, actor_opt_, actor_target_,
-                      hp_.beta1, hp_.beta2, hp_.eps, hp_.tau, hp_.keep);
-
-    // Statistics, as DDPGUpdate accumulates them: mean Q, mean y, both losses, one step.
-    stat_sum_[0] += static_cast<float>(q_sum / B);
-    stat_sum_[1] += static_cast<float>(y_sum / B);
-    stat_sum_[2] += qf_loss;
-    stat_sum_[3] += policy_loss;
-    stat_sum_[4] += 1.0f;
-    *stat_max_q_ = std::max(*stat_max_q_, q_max);
-    return qf_loss;
+    float lr_t = AdamAdvance(actor_opt_, hp_.beta1, hp_.beta2);
+    AdamAndSoftUpdate(actor_, ws.actor_grads, hp_.policy_decay, actor_opt_, 0, lr_t,
+                      &actor_target_, hp_.beta1, hp_.beta2, hp_.eps, hp_.tau, hp_.keep);
+    return policy_loss;
   }
 
   const float *in_obs_(int64_t k) const { return obs_ + k * B_ * obs_dim_; }
@@ -535,9 +625,11 @@ class Step {
  private:
   int64_t K_, B_, obs_dim_, act_dim_;
   Hyper hp_;
-  Mlp actor_, actor_target_, critic_, critic_target_;
+  Mlp actor_, actor_target_, critic_, critic_target_, critic2_, critic2_target_;
   Adam actor_opt_, critic_opt_;
-  float *stat_sum_, *stat_max_q_, *loss_out_;
+  const float *noise_ = nullptr;
+  int32_t *critic_steps_ = nullptr;
+  float *stat_sum_, *stat_max_q_, *stat_actor_steps_ = nullptr, *loss_out_;
   bool ok_ = false;
 };
 
