@@ -1,5 +1,6 @@
 """TD3's switches (twin_critics, policy_delay, target_policy_noise): the step against a
 reference written op by op, DDPG unchanged when they are off, resume, checkpoints and tools."""
+import csv
 import json
 import re
 
@@ -428,5 +429,6 @@ def test_short_pendulum_td3_run_beats_random_policy(tmp_path):
                   "--twin_critics", "true", "--policy_delay", "2", "--target_policy_noise",
                   "0.2")
     assert res.returncode == 0, res.stderr
-    final = float(res.stdout.strip().splitlines()[-1].split("AverageReturn ")[1].split(";")[0])
+    with open(tmp_path / "progress.csv", newline="") as f:
+        final = float(list(csv.DictReader(f))[-1]["Evaluation/AverageReturn"])
     assert final > -700, res.stdout[-2000:]
