@@ -15,7 +15,8 @@ from src.exploration import target_smoothing_noise
 from src.errors import UserError
 from src.learner import DDPGNetworks, Learner
 from test_learner import _NumpyAdam, _load, _params
-from test_native import NON_DEFAULT, _batches, _copy_state, _learner
+from test_native import (NON_DEFAULT, _batches, _copy_state, _learner,  # noqa: E402
+                         assert_learners_agree, assert_steps_per_call_do_not_matter)
 from test_native import asym_spec  # noqa: F401  (a fixture: the asymmetric action box)
 from test_resume import RUN, _assert_same_run
 
@@ -141,12 +142,7 @@ def test_td3_steps_do_not_depend_on_steps_per_call(asym_spec):
     for a, b in zip(one.update_cell.get_parameters(), many.update_cell.get_parameters()):
         b.set_data(ms.Tensor(a.asnumpy().copy()))
     batches = list(_batches(asym_spec, 6)) + [_noise(6)]
-    for i in range(6):
-        one.update([x[i:i + 1] for x in batches])
-    for lo, hi in ((0, 1), (1, 4), (4, 6)):
-        many.update([x[lo:hi] for x in batches])
-    for a, b in zip(one.update_cell.get_parameters(), many.update_cell.get_parameters()):
-        np.testing.assert_array_equal(a.asnumpy(), b.asnumpy(), err_msg=a.name)
+    assert_steps_per_call_do_not_matter(one, many, batches)
     assert one.read_stats()["GradSteps"] == many.read_stats()["GradSteps"] == 6
 
 
@@ -277,13 +273,7 @@ def test_native_td3_steps_equal_graph_steps(asym_spec, argv):
         noise = target_smoothing_noise(np.random.default_rng(call), sigma, (4, 16, 2))
         graph.update(batches + noise)
         native.update(batches + noise)
-    for a, b in zip(graph.update_cell.get_parameters(), native.update_cell.get_parameters()):
-        np.testing.assert_allclose(b.asnumpy(), a.asnumpy(), rtol=2e-4, atol=1e-6,
-                                   err_msg=a.name)
-    g_stats, n_stats = graph.read_stats(), native.read_stats()
-    assert n_stats["GradSteps"] == g_stats["GradSteps"] == 12
-    for key, value in g_stats.items():
-        np.testing.assert_allclose(n_stats[key], value, rtol=1e-4, err_msg=key)
+    assert_learners_agree(graph, native, 12)
 
 
 def test_native_td3_steps_do_not_depend_on_steps_per_call(asym_spec):
@@ -291,12 +281,7 @@ def test_native_td3_steps_do_not_depend_on_steps_per_call(asym_spec):
     one, many = _learner(asym_spec, "native", argv), _learner(asym_spec, "native", argv)
     _copy_state(one, many)
     batches = list(_batches(asym_spec, 6)) + [_noise(6)]
-    for i in range(6):
-        one.update([x[i:i + 1] for x in batches])
-    for lo, hi in ((0, 1), (1, 4), (4, 6)):
-        many.update([x[lo:hi] for x in batches])
-    for a, b in zip(one.update_cell.get_parameters(), many.update_cell.get_parameters()):
-        np.testing.assert_array_equal(a.asnumpy(), b.asnumpy(), err_msg=a.name)
+    assert_steps_per_call_do_not_matter(one, many, batches)
 
 
 def test_td3_parameter_names_are_unique(asym_spec):
