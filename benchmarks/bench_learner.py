@@ -64,24 +64,25 @@ class Parser(argparse.ArgumentParser):
 
 
 def learner_backends(requested):
-    """The `learner_backend` values to run, or [None] when default_config.yaml has no such key
-    (then the single learner that exists runs, and only 'graph', its name, is accepted)."""
+    """The `learner_backend` values to run: `requested`, checked against default_config.yaml's
+    choices, or the default value there."""
     with open(os.path.join(ROOT, "default_config.yaml"), encoding="utf-8") as f:
         docs = list(yaml.safe_load_all(f))
-    defaults, choices = docs[0], (docs[2] if len(docs) > 2 else {}) or {}
-    if "learner_backend" not in defaults:
-        if any(b != "graph" for b in requested or []):
-            raise UserError(f"--backends {' '.join(requested)}: this checkout has no "
-                            f"'learner_backend' setting, only the graph learner")
-        return [None]
     if not requested:
-        return [defaults["learner_backend"]]
-    allowed = choices.get("learner_backend", ["graph", "native"])
+        return [docs[0]["learner_backend"]]
+    allowed = docs[2]["learner_backend"]
     for b in requested:
         if b not in allowed:
             raise UserError(f"--backends: unknown learner_backend '{b}' "
                             f"(choices: {', '.join(allowed)})")
     return list(dict.fromkeys(requested))
+
+
+def add_backends_argument(parser, what: str = "run") -> None:
+    """--backends, shared by the benchmarks that build this package's learner."""
+    parser.add_argument("--backends", nargs="+", metavar="BACKEND",
+                        help=f"learner_backend values of this package to {what} (e.g. graph "
+                             "native); default: default_config.yaml's")
 
 
 def package_name(backend) -> str:
@@ -473,9 +474,7 @@ def main(argv) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
     parser.add_argument("--updates", type=int, default=200,
                         help="gradient updates per contender per round")
-    parser.add_argument("--backends", nargs="+", metavar="BACKEND",
-                        help="learner_backend values of this package to run (e.g. graph "
-                             "native); default: default_config.yaml's, if it has the key")
+    add_backends_argument(parser)
     parser.add_argument("--grad_steps_per_call", type=int, default=0,
                         help="K steps per call for this package and JAX (default: the config's)")
     parser.add_argument("--no_gemms", action="store_true", help="skip the GEMM-only table")

@@ -35,7 +35,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_learner import (JaxDDPG, Parser, learner_backends, package_name,  # noqa: E402
+from bench_learner import (JaxDDPG, Parser, add_backends_argument,  # noqa: E402
+                           learner_backends, package_name,
                            package_overrides)
 from src.errors import UserError, run_cli  # noqa: E402
 
@@ -112,9 +113,7 @@ def main(argv) -> int:
                         help="n_train_steps per cycle of the long run")
     parser.add_argument("--min_buffer_size", type=int, default=1000,
                         help="random env steps before learning (also start_steps)")
-    parser.add_argument("--backends", nargs="+", metavar="BACKEND",
-                        help="learner_backend values of this package to run (e.g. graph "
-                             "native); default: default_config.yaml's, if it has the key")
+    add_backends_argument(parser)
     parser.add_argument("--grad_steps_per_call", type=int, default=0,
                         help="K gradient steps per call, both contenders (default: config's)")
     args = parser.parse_args(argv)

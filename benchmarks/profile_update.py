@@ -37,7 +37,8 @@ import time
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_learner import (SHAPES, Parser, learner_backends, package_name,  # noqa: E402
+from bench_learner import (SHAPES, Parser, add_backends_argument,  # noqa: E402
+                           learner_backends, package_name,
                            package_overrides, random_batches, stacked)
 from src.errors import UserError, run_cli  # noqa: E402
 
@@ -256,9 +257,7 @@ def main(argv) -> int:
                         help="gradient updates timed and profiled (whole calls of K steps)")
     parser.add_argument("--repeats", type=int, default=3, help="wall-clock repeats")
     parser.add_argument("--shapes", choices=sorted(SHAPES), default="pendulum")
-    parser.add_argument("--backends", nargs="+", metavar="BACKEND",
-                        help="learner_backend values to profile (e.g. graph native); default: "
-                             "default_config.yaml's, if it has the key")
+    add_backends_argument(parser, "profile")
     parser.add_argument("--keep", metavar="DIR",
                         help="keep the profiler's output under DIR (default: a temporary "
                              "directory, deleted)")
