@@ -74,11 +74,18 @@ def main() -> int:
         f.write(f"command: python benchmarks/bench_learning.py {' '.join(sys.argv[1:])}\n\n")
         f.write(table + "\n")
     sys.path.insert(0, ROOT)
+    from src.config import algorithm_name, load_config
     from src.plotting import plot_curves, read_rows
+    first = os.path.join(args.out, f"seed_{args.seeds[0]}", "config.yaml")
+    if os.path.isfile(first):  # the run's own settings name the algorithm and the task
+        run_cfg = load_config(["--config_path", first])[0]
+        title = f"{algorithm_name(run_cfg)} on {run_cfg.env_id}"
+    else:
+        title = "DDPG " + " ".join(extra)
     runs = [read_rows(os.path.join(args.out, f"seed_{seed}", "progress.csv"))
             for seed in args.seeds]
     plot_curves({f"seeds {', '.join(map(str, args.seeds))}": runs},
-                os.path.join(args.out, "curves.png"), "DDPG " + " ".join(extra))
+                os.path.join(args.out, "curves.png"), title)
     print(f"wrote {os.path.join(args.out, 'learning.md')} and curves.png")
     return 0
 
