@@ -6,7 +6,9 @@
         -- --config_path config/halfcheetah_v5.yaml          # MuJoCo (requirements-mujoco.txt)
 
 Trains with train.py once per seed (by default the default config: Pendulum-v1, 20,000 env
-steps), then prints a per-seed table of the last epoch's deterministic evaluation and the mean,
+steps), then prints a per-seed table of the last epoch's deterministic evaluation (and of the
+mean of the last three, less noisy), train.py's closing eval.py avgReward from OUT/seed_N.log,
+and their means and standard deviations over the seeds,
 writes it as Markdown to <out>/learning.md, and draws the mean +- std learning curve over the
 seeds to <out>/curves.png. The wall-clock column is the training run's own WallTime (its last
 progress.csv row).
@@ -36,6 +38,16 @@ def train(seed: int, run_dir: str, out: str, extra) -> None:
     print(f"seed {seed}: process {time.perf_counter() - start:.0f} s", flush=True)
 
 
+def final_avg_reward(log_path: str) -> float:
+    """The eval.py avgReward that train.py prints last (NaN if the log is missing or has none)."""
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            found = [line for line in f if "as eval.py: avgReward:" in line]
+    except OSError:
+        return float("nan")
+    return float(found[-1].rsplit(":", 1)[1]) if found else float("nan")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -57,28 +69,53 @@ def main() -> int:
                   file=sys.stderr)
             return 2
         with open(csv_path, newline="") as f:
-            last = list(csv.DictReader(f))[-1]
-        row = (seed, int(last["TotalEnvSteps"]), float(last["Evaluation/AverageReturn"]),
-               float(last["Evaluation/StdReturn"]), float(last["WallTime"]))
+            table = list(csv.DictReader(f))
+        last = table[-1]
+        returns = [float(r["Evaluation/AverageReturn"]) for r in table]
+        row = (seed, int(last["TotalEnvSteps"]), returns[-1], float(last["Evaluation/StdReturn"]),
+               sum(returns[-3:]) / len(returns[-3:]),
+               final_avg_reward(os.path.join(args.out, f"seed_{seed}.log")),
+               float(last["WallTime"]))
         rows.append(row)
         print(f"seed {seed}: {row[1]} env steps, return {row[2]:.1f} +- {row[3]:.1f}, "
-              f"{row[4]:.0f} s", flush=True)
-    mean = sum(r[2] for r in rows) / len(rows)
-    lines = ["| seed | env steps | eval return (10 episodes) | std | training wall-clock (s) |",
-             "| --- | --- | --- | --- | --- |"]
-    lines += [f"| {s} | {n} | {r:.1f} | {sd:.1f} | {w:.0f} |" for s, n, r, sd, w in rows]
-    lines.append(f"| mean | | {mean:.1f} | | {sum(r[4] for r in rows) / len(rows):.0f} |")
+              f"{row[6]:.0f} s", flush=True)
+
+    def mean_sd(values):
+        values = [v for v in values if v == v]  # drop NaN (no eval.py number in the log)
+        if not values:
+            return "-"
+        m = sum(values) / len(values)
+        sd = (sum((v - m) ** 2 for v in values) / len(values)) ** 0.5
+        return f"{m:.1f} (sd {sd:.1f})" if len(values) > 1 else f"{m:.1f}"
+
+    lines = ["| seed | env steps | final evaluation (online actor) | std over its episodes "
+             "| mean of the last 3 evaluations | eval.py avgReward (actor-target) "
+             "| training wall-clock (s) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {s} | {n} | {r:.1f} | {sd:.1f} | {r3:.1f} | "
+              f"{'-' if ev != ev else f'{ev:.1f}'} | {w:.0f} |"
+              for s, n, r, sd, r3, ev, w in rows]
+    lines.append(f"| mean over seeds | | {mean_sd([r[2] for r in rows])} | "
+                 f"| {mean_sd([r[4] for r in rows])} | {mean_sd([r[5] for r in rows])} "
+                 f"| {sum(r[6] for r in rows) / len(rows):.0f} |")
     table = "\n".join(lines)
     print(table)
     with open(os.path.join(args.out, "learning.md"), "w") as f:
         f.write(f"command: python benchmarks/bench_learning.py {' '.join(sys.argv[1:])}\n\n")
         f.write(table + "\n")
     sys.path.insert(0, ROOT)
+    from src.config import algorithm_name, load_config
     from src.plotting import plot_curves, read_rows
+    first = os.path.join(args.out, f"seed_{args.seeds[0]}", "config.yaml")
+    if os.path.isfile(first):  # the run's own settings name the algorithm and the task
+        run_cfg = load_config(["--config_path", first])[0]
+        title = f"{algorithm_name(run_cfg)} on {run_cfg.env_id}"
+    else:
+        title = "DDPG " + " ".join(extra)
     runs = [read_rows(os.path.join(args.out, f"seed_{seed}", "progress.csv"))
             for seed in args.seeds]
     plot_curves({f"seeds {', '.join(map(str, args.seeds))}": runs},
-                os.path.join(args.out, "curves.png"), "DDPG " + " ".join(extra))
+                os.path.join(args.out, "curves.png"), title)
     print(f"wrote {os.path.join(args.out, 'learning.md')} and curves.png")
     return 0
 

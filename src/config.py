@@ -64,6 +64,17 @@ ADDED_SETTINGS = {"twin_critics": False, "policy_delay": 1, "target_policy_noise
                   "target_noise_clip": 0.5}
 
 
+def algorithm_name(cfg) -> str:
+    """"TD3" when all three of TD3's switches are on, "DDPG" when none is, else "DDPG +" the
+    switches that are on (for titles and logs; the learner reads the switches themselves)."""
+    switches = [name for name, on in (("twin critics", cfg.twin_critics),
+                                      (f"policy delay {cfg.policy_delay}", cfg.policy_delay > 1),
+                                      ("target smoothing", cfg.target_policy_noise > 0)) if on]
+    if len(switches) == 3:
+        return "TD3"
+    return "DDPG" + (" + " + ", ".join(switches) if switches else "")
+
+
 class Config:
     """Attribute access to the merged settings, e.g. `cfg.discount`."""
 

@@ -56,9 +56,10 @@ class ProgressLog:
     of epochs after that state are dropped.
     """
 
-    def __init__(self, output_dir: str, env_id: str, rows: List[Dict[str, float]],
+    def __init__(self, output_dir: str, env_id: str, algorithm: str, rows: List[Dict[str, float]],
                  enabled: bool, progress_bar: bool, total_steps: int, done_steps: int):
         self.output_dir, self.env_id, self.rows, self.enabled = output_dir, env_id, rows, enabled
+        self.algorithm = algorithm  # for the curve's title: "DDPG", "TD3", ...
         self.bar = _progress_bar(total_steps, done_steps) if enabled and progress_bar else None
         self.csv_file: Optional[object] = None
         if enabled:
@@ -88,7 +89,7 @@ class ProgressLog:
         if self.enabled:
             plot_curves({self.env_id: [self.rows]},
                         os.path.join(self.output_dir, "learning_curve.png"),
-                        f"DDPG on {self.env_id}")
+                        f"{self.algorithm} on {self.env_id}")
 
     def close(self) -> None:
         if self.bar is not None:

@@ -14,7 +14,7 @@ import numpy as np
 from src.checkpoint import (ACTOR_TARGET_CKPT, actor_policy, load_actor, save_env_spaces,
                             save_networks)
 from src.collector import Collector
-from src.config import write_run_config
+from src.config import algorithm_name, write_run_config
 from src.environment import env_spec, make_env
 from src.errors import UserError
 from src.evaluation import evaluate
@@ -116,11 +116,12 @@ class Trainer:
             self.start()
         if chief:  # what eval.py and export.py read back
             note = self.learner.backend_note
-            print(f"learner backend: {self.learner.backend}" + (f" ({note})" if note else ""))
+            print(f"{algorithm_name(cfg)}, learner backend: {self.learner.backend}"
+                  + (f" ({note})" if note else ""))
             write_run_config(cfg, cfg.output_dir)
             save_env_spaces(self.spec, cfg.output_dir)
-        log = ProgressLog(cfg.output_dir, cfg.env_id, self.rows, chief, cfg.progress_bar,
-                          self.total_steps, self.env_steps)
+        log = ProgressLog(cfg.output_dir, cfg.env_id, algorithm_name(cfg), self.rows, chief,
+                          cfg.progress_bar, self.total_steps, self.env_steps)
         start = time.perf_counter() - self.wall_before
         try:
             for epoch in range(self.epoch, cfg.n_epochs):

@@ -9,8 +9,8 @@ import mindspore as ms
 from mindspore import nn, ops
 import pytest
 
-from conftest import TINY, run_cli
-from src.config import ADDED_SETTINGS, load_config
+from conftest import ROOT, TINY, run_cli
+from src.config import ADDED_SETTINGS, algorithm_name, load_config
 from src.exploration import target_smoothing_noise
 from src.errors import UserError
 from src.learner import DDPGNetworks, Learner
@@ -296,6 +296,18 @@ def test_added_settings_are_the_defaults():
     # What an older state is taken to have run with must be what these defaults run.
     cfg = load_config([])[0].to_dict()
     assert {k: cfg[k] for k in ADDED_SETTINGS} == ADDED_SETTINGS
+
+
+@pytest.mark.parametrize("argv, name", [
+    ([], "DDPG"),
+    (["--config_path", f"{ROOT}/config/td3_hopper_v5.yaml"], "TD3"),
+    (["--twin_critics", "true"], "DDPG + twin critics"),
+    (["--policy_delay", "3", "--target_policy_noise", "0.1"],
+     "DDPG + policy delay 3, target smoothing"),
+])
+def test_algorithm_name_says_which_switches_are_on(argv, name):
+    # The name titles learning_curve.png and train.py's first line.
+    assert algorithm_name(load_config(argv)[0]) == name
 
 
 @pytest.mark.parametrize("argv, fragment", [
