@@ -66,18 +66,10 @@ def run_sb3(seed: int) -> dict:
     start = time.perf_counter()
     model.learn(total_timesteps=20_000)
     train_s = time.perf_counter() - start
-    eval_env = gym.make("Pendulum-v1")
-    returns = []
-    for i in range(EVAL_EPISODES):
-        obs, _ = eval_env.reset(seed=EVAL_START + i)
-        total, done = 0.0, False
-        while not done:
-            action, _ = model.predict(obs, deterministic=True)
-            obs, reward, terminated, truncated, _ = eval_env.step(action)
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
-    return {"train_s": train_s, "return": sum(returns) / len(returns)}
+    from bench_td3_peer import sb3_returns
+    returns = sb3_returns(model, gym.make("Pendulum-v1"),
+                          [EVAL_START + i for i in range(EVAL_EPISODES)])
+    return {"train_s": train_s, "return": float(returns.mean())}
 
 
 def main() -> int:

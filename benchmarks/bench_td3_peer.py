@@ -34,10 +34,11 @@ COLUMNS = ["Epoch", "TotalEnvSteps", "Evaluation/AverageReturn", "Evaluation/Std
            "WallTime"]
 
 
-def evaluate(model, env, seed: int, episodes: int) -> np.ndarray:
+def sb3_returns(model, env, reset_seeds) -> np.ndarray:
+    """The returns of an SB3 model's deterministic episodes, one per reset seed."""
     returns = []
-    for i in range(episodes):
-        obs, _ = env.reset(seed=seed + EVAL_SEED_OFFSET + i)
+    for reset_seed in reset_seeds:
+        obs, _ = env.reset(seed=reset_seed)
         total, done = 0.0, False
         while not done:
             action, _ = model.predict(obs, deterministic=True)
@@ -102,7 +103,8 @@ def main() -> int:
         writer.writeheader()
         for epoch in range(cfg.n_epochs):
             model.learn(total_timesteps=epoch_steps, reset_num_timesteps=False)
-            returns = evaluate(model, eval_env, cfg.seed, cfg.eval_episodes)
+            returns = sb3_returns(model, eval_env, [cfg.seed + EVAL_SEED_OFFSET + i
+                                                   for i in range(cfg.eval_episodes)])
             row = {"Epoch": epoch, "TotalEnvSteps": model.num_timesteps,
                    "Evaluation/AverageReturn": float(returns.mean()),
                    "Evaluation/StdReturn": float(returns.std()),
