@@ -5,13 +5,14 @@
         --out DIR [--train_freq 1] [--key value ...]
 
 Reads the preset through this package's config loader (so the numbers are the ones train.py
-would use; further --key value pairs override it as on train.py's command line): env, total steps (n_epochs * steps_per_epoch * env_steps_per_cycle), hidden sizes,
-learning rates, batch, tau, discount, random start steps, exploration noise and TD3's three
-switches (SB3's TD3 with policy_delay 1 and no target noise is its DDPG). Every
-steps_per_epoch * env_steps_per_cycle steps it evaluates the deterministic policy on
-eval_episodes episodes reset with the seeds train.py's evaluation uses (seed + 10000 + i), and
-writes DIR/progress.csv with train.py's column names (Epoch, TotalEnvSteps,
-Evaluation/AverageReturn, Evaluation/StdReturn, WallTime), so plot.py draws both on one figure.
+would use; further --key value pairs override it as on train.py's command line): env, total
+steps (n_epochs * steps_per_epoch * env_steps_per_cycle), hidden sizes, learning rates, batch,
+tau, discount, random start steps, exploration noise and TD3's three switches (SB3's TD3 with
+policy_delay 1 and no target noise is its DDPG). Every steps_per_epoch * env_steps_per_cycle
+steps it evaluates the deterministic policy on eval_episodes episodes reset with the seeds
+train.py's evaluation uses (seed + 10000 + i), and writes DIR/progress.csv with train.py's
+column names (Epoch, TotalEnvSteps, Evaluation/AverageReturn, Evaluation/StdReturn, WallTime),
+so plot.py draws both on one figure.
 
 --train_freq 1 (the default) is SB3's own schedule: one gradient step after every environment
 step. --train_freq N collects N steps, then takes N gradient steps, as this package's cycles
@@ -82,7 +83,6 @@ def main() -> int:
     torch.set_num_threads(1)  # one core per run, like train.py pinned with taskset
     env, eval_env = gym.make(cfg.env_id), gym.make(cfg.env_id)
     half = (env.action_space.high - env.action_space.low) / 2.0
-    twin = cfg.twin_critics
     model = TD3(
         "MlpPolicy", env, learning_rate=cfg.policy_lr, buffer_size=cfg.buffer_size,
         learning_starts=max(cfg.start_steps, cfg.min_buffer_size),
@@ -91,7 +91,8 @@ def main() -> int:
         action_noise=NormalActionNoise(np.zeros_like(half), cfg.noise_sigma * half),
         policy_delay=cfg.policy_delay, target_policy_noise=cfg.target_policy_noise,
         target_noise_clip=cfg.target_noise_clip,
-        policy_kwargs={"net_arch": list(cfg.policy_hidden_sizes), "n_critics": 2 if twin else 1},
+        policy_kwargs={"net_arch": list(cfg.policy_hidden_sizes),
+                       "n_critics": 2 if cfg.twin_critics else 1},
         seed=cfg.seed, verbose=0, device="cpu")
     epoch_steps = cfg.steps_per_epoch * cfg.env_steps_per_cycle
     os.makedirs(args.out, exist_ok=True)

@@ -114,13 +114,14 @@ class Trainer:
                   f"{self.env_steps} env steps)")
         else:
             self.start()
+        algorithm = algorithm_name(cfg)
         if chief:  # what eval.py and export.py read back
             note = self.learner.backend_note
-            print(f"{algorithm_name(cfg)}, learner backend: {self.learner.backend}"
+            print(f"{algorithm}, learner backend: {self.learner.backend}"
                   + (f" ({note})" if note else ""))
             write_run_config(cfg, cfg.output_dir)
             save_env_spaces(self.spec, cfg.output_dir)
-        log = ProgressLog(cfg.output_dir, cfg.env_id, algorithm_name(cfg), self.rows, chief,
+        log = ProgressLog(cfg.output_dir, cfg.env_id, algorithm, self.rows, chief,
                           cfg.progress_bar, self.total_steps, self.env_steps)
         start = time.perf_counter() - self.wall_before
         try:
