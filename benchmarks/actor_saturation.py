@@ -21,7 +21,7 @@ sys.path.insert(0, ROOT)
 
 from src.checkpoint import actor_architecture, load_params  # noqa: E402
 from src.config import load_config  # noqa: E402
-from src.environment import make_env  # noqa: E402
+from src.environment import env_spec, make_env  # noqa: E402
 from src.errors import UserError  # noqa: E402
 from src.evaluation import EVAL_SEED_OFFSET  # noqa: E402
 
@@ -47,8 +47,8 @@ def main() -> int:
             return 2
         layers = [(params[f"a_fc{i}.weight"].T, params[f"a_fc{i}.bias"])
                   for i in range(1, n_layers + 1)]
-        center = (env.action_space.high + env.action_space.low) / 2.0
-        half = (env.action_space.high - env.action_space.low) / 2.0
+        low, high = env_spec(env, cfg.env_id).actor_bounds(cfg.max_action)  # as train.py's actor
+        center, half = (high + low) / 2.0, (high - low) / 2.0
         obs, _ = env.reset(seed=cfg.seed + EVAL_SEED_OFFSET)
         pre, hidden, total, done = [], [], 0.0, False
         while not done:
