@@ -51,6 +51,12 @@ def permutation_p(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> flo
     return float((np.sum(gaps >= observed - 1e-9) + 1) / (RESAMPLES + 1))
 
 
+def at_step(curves, step: int) -> np.ndarray:
+    """The authors' evaluations at `step`, one per seed whose curve reaches it."""
+    k = step // EVAL_EVERY
+    return np.array([float(c[k]) for c in curves if len(c) > k])
+
+
 def our_returns(pattern: str, step: int) -> np.ndarray:
     """Evaluation/AverageReturn at TotalEnvSteps == step of each progress.csv matching pattern."""
     values = []
@@ -79,8 +85,8 @@ def main() -> int:
         if match:
             folder = os.path.basename(os.path.dirname(path))
             tasks.setdefault(folder, (match.group(1), []))[1].append(np.load(path))
-    for item in args.ours:  # checked before any output
-        folder, _, pattern = item.partition("=")
+    ours_args = [item.partition("=")[::2] for item in args.ours]  # (TASK, GLOB) pairs
+    for (folder, pattern), item in zip(ours_args, args.ours):  # checked before any output
         if folder not in tasks or not pattern:
             print(f"error: --ours {item!r}: expected TASK=GLOB with TASK one of "
                   f"{', '.join(sorted(tasks))}", file=sys.stderr)
@@ -89,9 +95,8 @@ def main() -> int:
     print("| --- | --- | --- | --- | --- |")
     for folder, (task, curves) in sorted(tasks.items()):
         for step in args.steps:
-            k = step // EVAL_EVERY
-            values = [float(c[k]) for c in curves if len(c) > k]
-            if values:
+            values = at_step(curves, step)
+            if len(values):
                 print(f"| {task} | {step} | {len(values)} | {np.mean(values):.0f} | "
                       f"{', '.join(f'{v:.0f}' for v in values)} |")
     if not args.ours:
@@ -102,14 +107,12 @@ def main() -> int:
     print("| task | this package: seeds, mean [95%] | TD3 authors: seeds, mean [95%] "
           "| difference [95%] | permutation p |")
     print("| --- | --- | --- | --- | --- |")
-    for item in args.ours:
-        folder, _, pattern = item.partition("=")
-        ours = our_returns(pattern, step)
-        if len(ours) < 2:
-            print(f"error: --ours {item!r}: fewer than 2 runs have an evaluation at step {step}",
-                  file=sys.stderr)
+    for (folder, pattern), item in zip(ours_args, args.ours):
+        ours, theirs = our_returns(pattern, step), at_step(tasks[folder][1], step)
+        if len(ours) < 2 or len(theirs) < 2:
+            print(f"error: --ours {item!r}: fewer than 2 runs (ours or the authors') have an "
+                  f"evaluation at step {step}", file=sys.stderr)
             return 2
-        theirs = np.array([float(c[step // EVAL_EVERY]) for c in tasks[folder][1]])
         lo, hi = bootstrap_interval(ours, rng)
         tlo, thi = bootstrap_interval(theirs, rng)
         dlo, dhi = difference_interval(ours, theirs, rng)
