@@ -19,11 +19,12 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from src.checkpoint import actor_architecture, load_params  # noqa: E402
+from src.checkpoint import load_actor  # noqa: E402
 from src.config import load_config  # noqa: E402
 from src.environment import env_spec, make_env  # noqa: E402
 from src.errors import UserError  # noqa: E402
 from src.evaluation import EVAL_SEED_OFFSET  # noqa: E402
+from src.networks import HostActor  # noqa: E402
 
 SATURATED = 3.0  # |x| beyond which tanh'(x) = 1 - tanh(x)^2 < 0.01
 
@@ -38,17 +39,14 @@ def main() -> int:
     for run in args.run_dirs:
         try:
             cfg = load_config(["--config_path", os.path.join(run, "config.yaml")])[0]
-            path = os.path.join(run, "ddpg_actor.ckpt")
-            params = load_params(path)
-            n_layers = len(actor_architecture(params, path)[1]) + 1
             env = make_env(cfg.env_id)
+            actor = HostActor(load_actor(os.path.join(run, "ddpg_actor.ckpt"),
+                                         env_spec(env, cfg.env_id), cfg.max_action))
         except UserError as exc:
             print(f"error: {run}: {exc}", file=sys.stderr)
             return 2
-        layers = [(params[f"a_fc{i}.weight"].T, params[f"a_fc{i}.bias"])
-                  for i in range(1, n_layers + 1)]
-        low, high = env_spec(env, cfg.env_id).actor_bounds(cfg.max_action)  # as train.py's actor
-        center, half = (high + low) / 2.0, (high - low) / 2.0
+        # HostActor's own forward pass, kept open to record what enters the tanh
+        layers = actor.layers
         obs, _ = env.reset(seed=cfg.seed + EVAL_SEED_OFFSET)
         pre, hidden, total, done = [], [], 0.0, False
         while not done:
@@ -57,7 +55,7 @@ def main() -> int:
                 x = np.maximum(x @ w + b, 0.0)
             hidden.append(x)
             pre.append(x @ layers[-1][0] + layers[-1][1])
-            obs, reward, terminated, truncated, _ = env.step(center + half * np.tanh(pre[-1]))
+            obs, reward, terminated, truncated, _ = env.step(actor.center + actor.half_range * np.tanh(pre[-1]))
             total += float(reward)
             done = terminated or truncated
         pre, hidden = np.abs(np.array(pre)), np.array(hidden)
