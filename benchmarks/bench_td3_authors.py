@@ -35,11 +35,9 @@ runs on one thread (pin the process to a core with taskset). A run is not resuma
 run starts again.
 """
 import argparse
-import csv
 import importlib
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -47,7 +45,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench_td3_peer import COLUMNS  # noqa: E402
+from bench_td3_peer import progress_csv  # noqa: E402
 from src.evaluation import run_episodes  # noqa: E402
 
 LOOPS = ("paper", "current")
@@ -173,28 +171,13 @@ def main() -> int:
     except gym.error.Error as exc:
         print(f"error: cannot make {args.env_id}: {exc}", file=sys.stderr)
         return 2
-    os.makedirs(args.out, exist_ok=True)
     print(f"TD3 authors' code ({args.loop} loop) on {args.env_id}, seed {args.seed}, "
           f"{args.steps} steps, {start_steps} random", flush=True)
-    start = time.perf_counter()
-    with open(os.path.join(args.out, "progress.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-
-        def on_eval(t, returns):
-            row = {"Epoch": t // args.eval_every - 1, "TotalEnvSteps": t,
-                   "Evaluation/AverageReturn": float(returns.mean()),
-                   "Evaluation/StdReturn": float(returns.std()),
-                   "WallTime": time.perf_counter() - start}
-            writer.writerow(row)
-            f.flush()
-            print(f"{t} env steps: return {row['Evaluation/AverageReturn']:.1f} +- "
-                  f"{row['Evaluation/StdReturn']:.1f}, {row['WallTime']:.0f} s", flush=True)
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch's notices about the paper code's old API
-            run(env, eval_env, td3, utils, args.loop, args.seed, args.steps, start_steps,
-                args.eval_every, args.eval_episodes, on_eval)
+    with progress_csv(args.out) as write, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's notices about the paper code's old API
+        run(env, eval_env, td3, utils, args.loop, args.seed, args.steps, start_steps,
+            args.eval_every, args.eval_episodes,
+            lambda t, returns: write(t // args.eval_every - 1, t, returns))
     return 0
 
 

@@ -19,6 +19,7 @@ step. --train_freq N collects N steps, then takes N gradient steps, as this pack
 do with env_steps_per_cycle = n_train_steps = N: the control for "does the schedule matter".
 """
 import argparse
+import contextlib
 import csv
 import os
 import sys
@@ -33,6 +34,31 @@ from src.evaluation import EVAL_SEED_OFFSET  # noqa: E402
 
 COLUMNS = ["Epoch", "TotalEnvSteps", "Evaluation/AverageReturn", "Evaluation/StdReturn",
            "WallTime"]
+
+
+@contextlib.contextmanager
+def progress_csv(out_dir: str):
+    """Opens OUT_DIR/progress.csv with train.py's columns and yields write(epoch, env_steps,
+    returns), which adds a row of one evaluation's returns (wall-clock from the opening) and
+    prints it."""
+    os.makedirs(out_dir, exist_ok=True)
+    start = time.perf_counter()
+    with open(os.path.join(out_dir, "progress.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+
+        def write(epoch: int, env_steps: int, returns: np.ndarray) -> None:
+            row = {"Epoch": epoch, "TotalEnvSteps": env_steps,
+                   "Evaluation/AverageReturn": float(returns.mean()),
+                   "Evaluation/StdReturn": float(returns.std()),
+                   "WallTime": time.perf_counter() - start}
+            writer.writerow(row)
+            f.flush()
+            print(f"epoch {epoch}: {env_steps} env steps, return "
+                  f"{row['Evaluation/AverageReturn']:.1f} +- {row['Evaluation/StdReturn']:.1f}, "
+                  f"{row['WallTime']:.0f} s", flush=True)
+
+        yield write
 
 
 def sb3_returns(model, env, reset_seeds) -> np.ndarray:
@@ -95,26 +121,14 @@ def main() -> int:
                        "n_critics": 2 if cfg.twin_critics else 1},
         seed=cfg.seed, verbose=0, device="cpu")
     epoch_steps = cfg.steps_per_epoch * cfg.env_steps_per_cycle
-    os.makedirs(args.out, exist_ok=True)
     print(f"SB3 TD3 class as {algorithm_name(cfg)} on {cfg.env_id}, seed {cfg.seed}, "
           f"train_freq {args.train_freq}", flush=True)
-    start = time.perf_counter()
-    with open(os.path.join(args.out, "progress.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
+    with progress_csv(args.out) as write:
         for epoch in range(cfg.n_epochs):
             model.learn(total_timesteps=epoch_steps, reset_num_timesteps=False)
-            returns = sb3_returns(model, eval_env, [cfg.seed + EVAL_SEED_OFFSET + i
-                                                   for i in range(cfg.eval_episodes)])
-            row = {"Epoch": epoch, "TotalEnvSteps": model.num_timesteps,
-                   "Evaluation/AverageReturn": float(returns.mean()),
-                   "Evaluation/StdReturn": float(returns.std()),
-                   "WallTime": time.perf_counter() - start}
-            writer.writerow(row)
-            f.flush()
-            print(f"epoch {epoch}: {row['TotalEnvSteps']} env steps, return "
-                  f"{row['Evaluation/AverageReturn']:.1f} +- {row['Evaluation/StdReturn']:.1f}, "
-                  f"{row['WallTime']:.0f} s", flush=True)
+            write(epoch, model.num_timesteps,
+                  sb3_returns(model, eval_env, [cfg.seed + EVAL_SEED_OFFSET + i
+                                                for i in range(cfg.eval_episodes)]))
     return 0
 
 
