@@ -51,6 +51,18 @@ def permutation_p(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> flo
     return float((np.sum(gaps >= observed - 1e-9) + 1) / (RESAMPLES + 1))
 
 
+def compare(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> list:
+    """The cells of a comparison row: "seeds, mean [95%]" of a and of b, the difference
+    a - b with its 95% interval, and the permutation p."""
+    lo, hi = bootstrap_interval(a, rng)
+    blo, bhi = bootstrap_interval(b, rng)
+    dlo, dhi = difference_interval(a, b, rng)
+    return [f"{len(a)}, {a.mean():.0f} [{lo:.0f}, {hi:.0f}]",
+            f"{len(b)}, {b.mean():.0f} [{blo:.0f}, {bhi:.0f}]",
+            f"{a.mean() - b.mean():.0f} [{dlo:.0f}, {dhi:.0f}]",
+            f"{permutation_p(a, b, rng):.3f}"]
+
+
 def at_step(curves, step: int) -> np.ndarray:
     """The authors' evaluations at `step`, one per seed whose curve reaches it."""
     k = step // EVAL_EVERY
@@ -74,6 +86,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, nargs="+", default=[100000, 200000, 300000])
     parser.add_argument("--ours", nargs="*", default=[], metavar="TASK=GLOB",
                         help="this package's progress.csv files of one task (one per seed)")
+    parser.add_argument("--label", default="this package",
+                        help="what the --ours runs are, for the table's header")
     args = parser.parse_args()
     files = sorted(glob.glob(os.path.join(args.curves_dir, "*", "TD3_*_*.npy")))
     if not files:
@@ -104,7 +118,7 @@ def main() -> int:
     step = args.steps[0]
     rng = np.random.default_rng(0)
     print(f"\nAt {step} environment steps (95% bootstrap intervals):\n")
-    print("| task | this package: seeds, mean [95%] | TD3 authors: seeds, mean [95%] "
+    print(f"| task | {args.label}: seeds, mean [95%] | TD3 authors: seeds, mean [95%] "
           "| difference [95%] | permutation p |")
     print("| --- | --- | --- | --- | --- |")
     for (folder, pattern), item in zip(ours_args, args.ours):
@@ -113,13 +127,7 @@ def main() -> int:
             print(f"error: --ours {item!r}: fewer than 2 runs (ours or the authors') have an "
                   f"evaluation at step {step}", file=sys.stderr)
             return 2
-        lo, hi = bootstrap_interval(ours, rng)
-        tlo, thi = bootstrap_interval(theirs, rng)
-        dlo, dhi = difference_interval(ours, theirs, rng)
-        print(f"| {folder} | {len(ours)}, {ours.mean():.0f} [{lo:.0f}, {hi:.0f}] "
-              f"| {len(theirs)}, {theirs.mean():.0f} [{tlo:.0f}, {thi:.0f}] "
-              f"| {ours.mean() - theirs.mean():.0f} [{dlo:.0f}, {dhi:.0f}] "
-              f"| {permutation_p(ours, theirs, rng):.3f} |")
+        print(f"| {folder} | {' | '.join(compare(ours, theirs, rng))} |")
     return 0
 
 

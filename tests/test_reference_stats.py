@@ -41,3 +41,29 @@ def test_our_returns_reads_the_row_at_the_step(tmp_path):
             f"100,1.0\n200,{ret}\n300,99.0\n")
     got = ref.our_returns(str(tmp_path / "s*.csv"), 200)
     assert got.tolist() == [10.0, 30.0]
+
+
+def test_compare_cells_of_constant_groups():
+    # Two runs at 5 against two at 3: intervals collapse onto the means; of the C(4,2) = 6
+    # labellings of the pooled values only the 2 that keep 5s and 3s apart reach a gap of 2.
+    cells = ref.compare(np.full(2, 5.0), np.full(2, 3.0), np.random.default_rng(0))
+    assert cells[:3] == ["2, 5 [5, 5]", "2, 3 [3, 3]", "2 [2, 2]"]
+    assert abs(float(cells[3]) - 2 / 6) < 0.01
+
+
+def test_compare_runs_refuses_an_odd_group_and_a_missing_step(tmp_path):
+    import subprocess
+    import sys
+    script = os.path.join(os.path.dirname(_PATH), "compare_runs.py")
+    for seed in range(2):
+        (tmp_path / f"a{seed}.csv").write_text(
+            f"TotalEnvSteps,Evaluation/AverageReturn\n100,{seed}\n")
+    odd = subprocess.run([sys.executable, script, "--step", "100", f"A={tmp_path}/a*.csv"],
+                         capture_output=True, text=True)
+    assert odd.returncode == 2 and "pairs of LABEL=GLOB" in odd.stderr
+    late = subprocess.run([sys.executable, script, "--step", "200", f"A={tmp_path}/a*.csv",
+                           f"B={tmp_path}/a*.csv"], capture_output=True, text=True)
+    assert late.returncode == 2 and "at step 200" in late.stderr
+    ok = subprocess.run([sys.executable, script, "--step", "100", f"A={tmp_path}/a*.csv",
+                         f"B={tmp_path}/a*.csv"], capture_output=True, text=True)
+    assert ok.returncode == 0 and "| A: 2, 0 [0, 1] | B: 2, 0 [0, 1] | 0 [" in ok.stdout
