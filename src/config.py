@@ -57,11 +57,12 @@ _RANGES = {
     "policy_delay": (1, math.inf, True),
     "target_policy_noise": (0.0, math.inf, True),
     "target_noise_clip": (0.0, math.inf, False),
+    "final_layer_init": (0.0, math.inf, True),
 }
 # Settings added after training states were first written, with the value every state written
 # before them ran with: such a state resumes as if it held them.
 ADDED_SETTINGS = {"twin_critics": False, "policy_delay": 1, "target_policy_noise": 0.0,
-                  "target_noise_clip": 0.5}
+                  "target_noise_clip": 0.5, "final_layer_init": 0.003}
 
 
 def algorithm_name(cfg) -> str:

@@ -32,7 +32,7 @@ from src.errors import UserError
 from src.losses import (clip_bounds, l2_penalty, smoothed_target_action, soft_update,
                         td_target)
 from src.native import ENTRY, NativeUnavailable, library_path
-from src.networks import ActorNet, CriticNet, HostActor
+from src.networks import FINAL_LAYER_INIT, ActorNet, CriticNet, HostActor
 
 # Optimizer scalars that nn.Adam names identically in every instance.
 _OPTIMIZER_SCALARS = ("global_step", "learning_rate", "beta1_power", "beta2_power")
@@ -44,22 +44,25 @@ class DDPGNetworks(nn.Cell):
 
     def __init__(self, spec: EnvSpec, policy_hidden_sizes: Sequence[int],
                  qf_hidden_sizes: Sequence[int], qf_action_layer: int, low, high,
-                 twin: bool = False):
+                 twin: bool = False, final_init: float = FINAL_LAYER_INIT):
         super().__init__()
-        self.actor = ActorNet(spec.obs_dim, spec.act_dim, policy_hidden_sizes, low, high)
-        self.actor_target = ActorNet(spec.obs_dim, spec.act_dim, policy_hidden_sizes, low, high)
-        self.critic = CriticNet(spec.obs_dim, spec.act_dim, qf_hidden_sizes, qf_action_layer)
+        self.actor = ActorNet(spec.obs_dim, spec.act_dim, policy_hidden_sizes, low, high,
+                              final_init)
+        self.actor_target = ActorNet(spec.obs_dim, spec.act_dim, policy_hidden_sizes, low, high,
+                                     final_init)
+        self.critic = CriticNet(spec.obs_dim, spec.act_dim, qf_hidden_sizes, qf_action_layer,
+                                final_init)
         self.critic_target = CriticNet(spec.obs_dim, spec.act_dim, qf_hidden_sizes,
-                                       qf_action_layer)
+                                       qf_action_layer, final_init)
         # Targets start as exact copies of the online networks.
         hard_copy(self.actor, self.actor_target)
         hard_copy(self.critic, self.critic_target)
         self.twin = twin
         if twin:  # made last, so the first four networks start as they do without it
             self.critic2 = CriticNet(spec.obs_dim, spec.act_dim, qf_hidden_sizes,
-                                     qf_action_layer)
+                                     qf_action_layer, final_init)
             self.critic2_target = CriticNet(spec.obs_dim, spec.act_dim, qf_hidden_sizes,
-                                            qf_action_layer)
+                                            qf_action_layer, final_init)
             hard_copy(self.critic2, self.critic2_target)
 
     def critics(self) -> Tuple[nn.Cell, ...]:
@@ -377,7 +380,8 @@ class Learner:
     def __init__(self, spec: EnvSpec, cfg):
         low, high = spec.actor_bounds(cfg.max_action)
         self.nets = DDPGNetworks(spec, cfg.policy_hidden_sizes, cfg.qf_hidden_sizes,
-                                 cfg.qf_action_layer, low, high, cfg.twin_critics)
+                                 cfg.qf_action_layer, low, high, cfg.twin_critics,
+                                 cfg.final_layer_init)
         self.update_cell = DDPGUpdate(self.nets, cfg)
         self.backend, library, self.backend_note = choose_backend(
             cfg.learner_backend, cfg.device_target, cfg.distributed)

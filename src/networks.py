@@ -11,32 +11,34 @@ import mindspore as ms
 from mindspore import nn, ops
 from mindspore.common.initializer import Uniform
 
-# Final-layer weights and biases start in U(-3e-3, 3e-3) (paper, section 7) so the initial
+# Final-layer weights and biases start in U(-3e-3, 3e-3) (DDPG paper, section 7) so the initial
 # outputs are near zero; hidden layers keep MindSpore's default U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 FINAL_LAYER_INIT = 3e-3
 
 
-def _final_dense(in_dim: int, out_dim: int) -> nn.Dense:
-    return nn.Dense(in_dim, out_dim, weight_init=Uniform(FINAL_LAYER_INIT),
-                    bias_init=Uniform(FINAL_LAYER_INIT))
+def _final_dense(in_dim: int, out_dim: int, init: float) -> nn.Dense:
+    if init == 0:  # the hidden layers' fan-in default (PyTorch's too, so the TD3 authors' code)
+        return nn.Dense(in_dim, out_dim)
+    return nn.Dense(in_dim, out_dim, weight_init=Uniform(init), bias_init=Uniform(init))
 
 
 class ActorNet(nn.Cell):
     """Deterministic policy mu(s): ReLU MLP, tanh, then an affine map onto [low, high].
 
     `low`/`high` are per-dimension bounds (asymmetric Box bounds work); they are constants of
-    the graph, not parameters, so checkpoints hold only the Dense layers.
+    the graph, not parameters, so checkpoints hold only the Dense layers. The last layer starts
+    in U(-final_init, final_init), or with the fan-in default if final_init is 0.
     """
 
     def __init__(self, obs_dim: int, act_dim: int, hidden_sizes: Sequence[int],
-                 low: np.ndarray, high: np.ndarray):
+                 low: np.ndarray, high: np.ndarray, final_init: float = FINAL_LAYER_INIT):
         super().__init__()
         sizes = [obs_dim] + list(hidden_sizes)
         self.n_layers = len(hidden_sizes) + 1
         layers = []
         for i in range(len(hidden_sizes)):
             layers.append(nn.Dense(sizes[i], sizes[i + 1]))
-        layers.append(_final_dense(sizes[-1], act_dim))
+        layers.append(_final_dense(sizes[-1], act_dim, final_init))
         for i, layer in enumerate(layers):
             setattr(self, f"a_fc{i + 1}", layer)
         self.layers = layers  # plain list: the same Cells, iterated in construct
@@ -58,10 +60,11 @@ class CriticNet(nn.Cell):
 
     action_layer 0 concatenates [s, a] at the input; 1 concatenates the first hidden layer's
     output with a, as in the DDPG paper ("actions were not included until the 2nd hidden layer").
+    The last layer starts as the actor's does (`final_init`).
     """
 
     def __init__(self, obs_dim: int, act_dim: int, hidden_sizes: Sequence[int],
-                 action_layer: int = 0):
+                 action_layer: int = 0, final_init: float = FINAL_LAYER_INIT):
         super().__init__()
         if not 0 <= action_layer <= len(hidden_sizes):
             raise ValueError(f"action_layer {action_layer} outside 0..{len(hidden_sizes)}")
@@ -72,7 +75,7 @@ class CriticNet(nn.Cell):
             in_dim = widths[i] + (act_dim if i == action_layer else 0)
             layers.append(nn.Dense(in_dim, widths[i + 1]))
         in_dim = widths[-1] + (act_dim if action_layer == len(hidden_sizes) else 0)
-        layers.append(_final_dense(in_dim, 1))
+        layers.append(_final_dense(in_dim, 1, final_init))
         for i, layer in enumerate(layers):
             setattr(self, f"c_fc{i + 1}", layer)
         self.layers = layers

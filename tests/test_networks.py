@@ -69,3 +69,16 @@ def test_host_actor_matches_the_cell_and_follows_sync():
     assert not np.allclose(host(obs), actor(ms.Tensor(obs)).asnumpy())  # stale until sync
     host.sync()
     np.testing.assert_allclose(host(obs), actor(ms.Tensor(obs)).asnumpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_final_layer_init_setting():
+    # 0.05 widens the uniform interval; 0 gives the last layers the fan-in default
+    # U(-1/sqrt(300), 1/sqrt(300)) of the hidden layers (about 0.058, far beyond 3e-3).
+    actor = ActorNet(3, 2, [400, 300], -np.ones(2), np.ones(2), final_init=0.05)
+    w = actor.a_fc3.weight.asnumpy()
+    assert np.abs(w).max() <= 0.05 and w.std() > 0.05 / 4
+    bound = 1 / np.sqrt(300)
+    for net, layer in ((ActorNet(3, 2, [400, 300], -np.ones(2), np.ones(2), final_init=0.0),
+                        "a_fc3"), (CriticNet(3, 2, [400, 300], final_init=0.0), "c_fc3")):
+        w = getattr(net, layer).weight.asnumpy()
+        assert np.abs(w).max() <= bound + 1e-6 and np.abs(w).max() > bound / 2
