@@ -94,13 +94,10 @@ def make_policy(td3, loop: str, obs_dim: int, act_dim: int, max_action: float):
 def run(env, eval_env, td3, utils, loop: str, seed: int, steps: int, start_steps: int,
         eval_every: int, eval_episodes: int, on_eval) -> None:
     """Trains their TD3 for `steps` environment steps, calling on_eval(t, returns) every
-    `eval_every` steps."""
-    import torch
-
+    `eval_every` steps. Seed torch (their networks' initialisation) with `seed` first."""
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     low, high = env.action_space.low, env.action_space.high
     max_action = float(high[0])
-    torch.manual_seed(seed)
     np.random.seed(seed)
     env.action_space.seed(seed)
     policy = make_policy(td3, loop, obs_dim, act_dim, max_action)
@@ -166,6 +163,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
+    torch.manual_seed(args.seed)  # before their networks are made, as their main.py does
     try:
         env, eval_env = gym.make(args.env_id), gym.make(args.env_id)
     except gym.error.Error as exc:
