@@ -94,7 +94,7 @@ def make_policy(td3, loop: str, obs_dim: int, act_dim: int, max_action: float):
 def run(env, eval_env, td3, utils, loop: str, seed: int, steps: int, start_steps: int,
         eval_every: int, eval_episodes: int, on_eval) -> None:
     """Trains their TD3 for `steps` environment steps, calling on_eval(t, returns) every
-    `eval_every` steps. Seed torch (their networks' initialisation) with `seed` first."""
+    `eval_every` steps. The caller seeds torch (their networks' initialisation) first."""
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     low, high = env.action_space.low, env.action_space.high
     max_action = float(high[0])
