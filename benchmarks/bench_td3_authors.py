@@ -48,35 +48,7 @@ sys.path.insert(0, ROOT)
 from bench_td3_peer import progress_csv  # noqa: E402
 from src.evaluation import run_episodes  # noqa: E402
 
-LOOPS = ("paper", "current")
 DEFAULT_START_STEPS = {"paper": 1000, "current": 25000}
-
-
-def step_paper(env, policy, replay_buffer, state: dict, explore, expl_std: float) -> None:
-    """One environment step of the paper's loop; trains at an episode's end."""
-    action = explore(state["obs"], expl_std)
-    next_obs, reward, terminated, truncated, _ = env.step(action)
-    replay_buffer.add((state["obs"], next_obs, action, reward, float(terminated)))
-    state["obs"], state["episode_steps"] = next_obs, state["episode_steps"] + 1
-    if terminated or truncated:
-        # TD3.train(replay_buffer, iterations, batch_size, discount, tau, policy_noise,
-        # noise_clip, policy_freq): their run used the defaults after `iterations`.
-        policy.train(replay_buffer, state["episode_steps"])
-        state["obs"], _ = env.reset()
-        state["episode_steps"] = 0
-
-
-def step_current(env, policy, replay_buffer, state: dict, explore, expl_std: float) -> None:
-    """One environment step of the current loop; one TD3 iteration after it once learning."""
-    action = explore(state["obs"], expl_std)
-    next_obs, reward, terminated, truncated, _ = env.step(action)
-    replay_buffer.add(state["obs"], action, next_obs, reward, float(terminated))
-    state["obs"], state["episode_steps"] = next_obs, state["episode_steps"] + 1
-    if state["t"] >= state["start_steps"]:
-        policy.train(replay_buffer, 256)
-    if terminated or truncated:
-        state["obs"], _ = env.reset()
-        state["episode_steps"] = 0
 
 
 def make_policy(td3, loop: str, obs_dim: int, act_dim: int, max_action: float):
@@ -103,19 +75,30 @@ def run(env, eval_env, td3, utils, loop: str, seed: int, steps: int, start_steps
     policy = make_policy(td3, loop, obs_dim, act_dim, max_action)
     replay_buffer = utils.ReplayBuffer() if loop == "paper" else utils.ReplayBuffer(obs_dim, act_dim)
     obs, _ = env.reset(seed=seed)
-    state = {"obs": obs, "episode_steps": 0, "t": 0, "start_steps": start_steps}
-
-    def explore(o, std):
-        if state["t"] < start_steps:
-            return env.action_space.sample()
-        action = policy.select_action(np.array(o))
-        return (action + np.random.normal(0, std, size=act_dim)).clip(low, high)
-
-    step = step_paper if loop == "paper" else step_current
     expl_std = 0.1 * (1.0 if loop == "paper" else max_action)
+    episode_steps = 0
     for t in range(steps):
-        state["t"] = t
-        step(env, policy, replay_buffer, state, explore, expl_std)
+        if t < start_steps:
+            action = env.action_space.sample()
+        else:
+            action = (policy.select_action(np.array(obs))
+                      + np.random.normal(0, expl_std, size=act_dim)).clip(low, high)
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        done = float(terminated)  # both loops store an end by the time limit as not done
+        if loop == "paper":
+            replay_buffer.add((obs, next_obs, action, reward, done))
+        else:
+            replay_buffer.add(obs, action, next_obs, reward, done)
+            if t >= start_steps:  # current: one iteration after every step once learning
+                policy.train(replay_buffer, 256)
+        obs, episode_steps = next_obs, episode_steps + 1
+        if terminated or truncated:
+            if loop == "paper":
+                # paper: at each episode's end, as many iterations as it had steps; their run
+                # used TD3.train's defaults for everything after `iterations`
+                policy.train(replay_buffer, episode_steps)
+            obs, _ = env.reset()
+            episode_steps = 0
         if (t + 1) % eval_every == 0:
             result = run_episodes(lambda o: policy.select_action(o[0])[None], eval_env,
                                   eval_episodes, seed, 0.99)
@@ -143,7 +126,7 @@ def import_authors(td3_dir: str, loop: str):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--td3_dir", required=True, help="a checkout of github.com/sfujim/TD3")
-    parser.add_argument("--loop", choices=LOOPS, required=True)
+    parser.add_argument("--loop", choices=tuple(DEFAULT_START_STEPS), required=True)
     parser.add_argument("--env_id", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=300000)
