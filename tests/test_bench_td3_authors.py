@@ -139,3 +139,62 @@ def test_a_checkout_of_the_other_era_is_refused(tmp_path):
         "class ReplayBuffer:\n    def __init__(self, state_dim, action_dim):\n        pass\n")
     with pytest.raises(SystemExit, match="use --loop current"):
         authors.import_authors(str(tmp_path), "paper")
+
+
+def _check():
+    import check_td3_authors_step
+    return check_td3_authors_step
+
+
+def _adam_steps(grads, lr, eps_of_step, torch_form):
+    """Adam's parameter after each gradient in `grads` (beta1 0.9, beta2 0.999), in torch's
+    form (eps after the bias correction of v) or nn.Adam's (eps before it)."""
+    b1, b2, m, v, w, out = 0.9, 0.999, 0.0, 0.0, 0.0, []
+    for t, g in enumerate(grads, 1):
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        eps = eps_of_step(t)
+        if torch_form:
+            w -= lr / (1 - b1 ** t) * m / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        else:
+            w -= lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (np.sqrt(v) + eps)
+        out.append(w)
+    return np.array(out)
+
+
+def test_adam_eps_shim_gives_torch_adam_mindspores_steps():
+    """With the eps the shim sets before each step, torch's Adam formula takes nn.Adam's steps;
+    with torch's own constant eps it does not, for gradients near eps."""
+    check = _check()
+    eps_seen = []
+
+    class Optimizer:
+        param_groups = [{"eps": 1e-8}]
+
+        def step(self):
+            eps_seen.append(self.param_groups[0]["eps"])
+    opt = Optimizer()
+    check.adam_eps_as_mindspore(opt)
+    for _ in range(3):
+        opt.step()
+    expected = [1e-8 / np.sqrt(1 - 0.999 ** t) for t in (1, 2, 3)]
+    np.testing.assert_allclose(eps_seen, expected, rtol=1e-12)
+    grads = [3e-8, -1e-8, 2e-8]  # near eps: where the two conventions part
+    mindspore_steps = _adam_steps(grads, 1e-3, lambda t: 1e-8, torch_form=False)
+    shimmed = _adam_steps(grads, 1e-3, lambda t: 1e-8 / np.sqrt(1 - 0.999 ** t), True)
+    plain = _adam_steps(grads, 1e-3, lambda t: 1e-8, True)
+    np.testing.assert_allclose(shimmed, mindspore_steps, rtol=1e-9)
+    assert np.abs(plain - mindspore_steps).max() > 0.3 * 1e-3
+
+
+def test_worst_is_the_rms_gap_over_the_rms_change():
+    check = _check()
+    start = [np.zeros(2), np.zeros(3)]
+    theirs = [np.array([1.0, 3.0]), np.array([2.0, 2.0, 2.0])]
+    ours = [np.array([1.0, 1.0]), np.array([2.0, 2.0, 2.2])]
+    rel, where = check.worst(ours, theirs, start)
+    # rms gap / rms change: tensor 1 sqrt(2) / sqrt(5) = 0.63, tensor 2 sqrt(0.04 / 3) / 2 = 0.06
+    assert where == "layer 1 weight"
+    np.testing.assert_allclose(rel, np.sqrt(2 / 5), rtol=1e-12)
+    rel, where = check.worst(ours[1:] + ours[:1], theirs[1:] + theirs[:1],
+                             start[1:] + start[:1])
+    assert where == "layer 1 bias"
