@@ -45,17 +45,13 @@ def main() -> int:
         except UserError as exc:
             print(f"error: {run}: {exc}", file=sys.stderr)
             return 2
-        # HostActor's own forward pass, kept open to record what enters the tanh
-        layers = actor.layers
         obs, _ = env.reset(seed=cfg.seed + EVAL_SEED_OFFSET)
         pre, hidden, total, done = [], [], 0.0, False
         while not done:
-            x = np.asarray(obs, np.float32)
-            for w, b in layers[:-1]:
-                x = np.maximum(x @ w + b, 0.0)
+            x, p = actor.forward(obs)  # what enters the tanh, and the layer before it
             hidden.append(x)
-            pre.append(x @ layers[-1][0] + layers[-1][1])
-            obs, reward, terminated, truncated, _ = env.step(actor.center + actor.half_range * np.tanh(pre[-1]))
+            pre.append(p)
+            obs, reward, terminated, truncated, _ = env.step(actor.squash(p))
             total += float(reward)
             done = terminated or truncated
         pre, hidden = np.abs(np.array(pre)), np.array(hidden)

@@ -4,7 +4,7 @@ Layer names follow the original model-zoo DDPG: the actor's Dense layers are `a_
 the critic's `c_fc1 ... c_fcN`. With hidden sizes [400, 300] an actor checkpoint therefore has
 exactly the parameter names and shapes of the published MindSpore Hub actor-target.
 """
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import numpy as np
 import mindspore as ms
@@ -113,9 +113,17 @@ class HostActor:
         self.layers = [(np.ascontiguousarray(layer.weight.asnumpy().T), layer.bias.asnumpy())
                        for layer in self.actor.layers]
 
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
+    def forward(self, obs: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """(last hidden layer's output, the output layer's pre-activation) for `obs`."""
         x = np.asarray(obs, np.float32)
         for w, b in self.layers[:-1]:
             x = np.maximum(x @ w + b, 0.0)
         w, b = self.layers[-1]
-        return self.center + self.half_range * np.tanh(x @ w + b)
+        return x, x @ w + b
+
+    def squash(self, pre: np.ndarray) -> np.ndarray:
+        """The action for an output-layer pre-activation: tanh, then onto [low, high]."""
+        return self.center + self.half_range * np.tanh(pre)
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        return self.squash(self.forward(obs)[1])
