@@ -66,9 +66,10 @@ def run_sb3(seed: int) -> dict:
     start = time.perf_counter()
     model.learn(total_timesteps=20_000)
     train_s = time.perf_counter() - start
-    from bench_td3_peer import sb3_returns
-    returns = sb3_returns(model, gym.make("Pendulum-v1"),
-                          [EVAL_START + i for i in range(EVAL_EPISODES)])
+    from bench_td3_peer import sb3_policy
+    from src.evaluation import EVAL_SEED_OFFSET, run_episodes
+    returns = np.asarray(run_episodes(sb3_policy(model), gym.make("Pendulum-v1"), EVAL_EPISODES,
+                                      EVAL_START - EVAL_SEED_OFFSET, 0.98)["returns"])
     return {"train_s": train_s, "return": float(returns.mean())}
 
 

@@ -9,8 +9,8 @@ would use; further --key value pairs override it as on train.py's command line):
 steps (n_epochs * steps_per_epoch * env_steps_per_cycle), hidden sizes, learning rates, batch,
 tau, discount, random start steps, exploration noise and TD3's three switches (SB3's TD3 with
 policy_delay 1 and no target noise is its DDPG). Every steps_per_epoch * env_steps_per_cycle
-steps it evaluates the deterministic policy on eval_episodes episodes reset with the seeds
-train.py's evaluation uses (seed + 10000 + i), and writes DIR/progress.csv with train.py's
+steps it evaluates the deterministic policy through train.py's own evaluation
+(src.evaluation.evaluate: eval_episodes episodes reset with seed + 10000 + i), and writes DIR/progress.csv with train.py's
 column names (Epoch, TotalEnvSteps, Evaluation/AverageReturn, Evaluation/StdReturn, WallTime),
 so plot.py draws both on one figure.
 
@@ -30,7 +30,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from src.evaluation import EVAL_SEED_OFFSET  # noqa: E402
+from src.evaluation import evaluate  # noqa: E402
 
 COLUMNS = ["Epoch", "TotalEnvSteps", "Evaluation/AverageReturn", "Evaluation/StdReturn",
            "WallTime"]
@@ -61,19 +61,9 @@ def progress_csv(out_dir: str):
         yield write
 
 
-def sb3_returns(model, env, reset_seeds) -> np.ndarray:
-    """The returns of an SB3 model's deterministic episodes, one per reset seed."""
-    returns = []
-    for reset_seed in reset_seeds:
-        obs, _ = env.reset(seed=reset_seed)
-        total, done = 0.0, False
-        while not done:
-            action, _ = model.predict(obs, deterministic=True)
-            obs, reward, terminated, truncated, _ = env.step(action)
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
-    return np.asarray(returns)
+def sb3_policy(model):
+    """An SB3 model's deterministic actions as src.evaluation.run_episodes takes a policy."""
+    return lambda obs: model.predict(obs, deterministic=True)[0]
 
 
 def main() -> int:
@@ -127,8 +117,7 @@ def main() -> int:
         for epoch in range(cfg.n_epochs):
             model.learn(total_timesteps=epoch_steps, reset_num_timesteps=False)
             write(epoch, model.num_timesteps,
-                  sb3_returns(model, eval_env, [cfg.seed + EVAL_SEED_OFFSET + i
-                                                for i in range(cfg.eval_episodes)]))
+                  np.asarray(evaluate(sb3_policy(model), eval_env, cfg)["returns"]))
     return 0
 
 
