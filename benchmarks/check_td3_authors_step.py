@@ -109,20 +109,24 @@ def run_theirs(td3, loop: str, policy, batches) -> None:
     """Their iterations on our batches, with our standard normal draws as their noise."""
     import torch
     obs, act, rew, nxt, term, noise = batches
-    draws = iter(noise)
+    draws, rows = iter(noise), iter(range(len(obs)))
+
+    class Buffer:  # their replay buffer's sample(), giving our batches in order
+        def sample(self, batch_size):
+            i = next(rows)
+            if loop == "paper":
+                return (obs[i], nxt[i], act[i], rew[i][:, None], term[i][:, None])
+            t = torch.from_numpy
+            return (t(obs[i]), t(act[i]), t(nxt[i]), t(rew[i][:, None]),
+                    t(1.0 - term[i][:, None]))
+
     if loop == "paper":
-        # Their train() draws np.random.normal(0, policy_noise, size) and samples the buffer.
+        # Their train() draws np.random.normal(0, policy_noise, size); one call, all iterations.
         fake_np = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np)
                                            if not k.startswith("__")})
         fake_np.random = types.SimpleNamespace(
             normal=lambda loc, scale, size: loc + scale * next(draws).astype(np.float64))
         td3.np = fake_np
-        rows = iter(range(len(obs)))
-
-        class Buffer:
-            def sample(self, batch_size):
-                i = next(rows)
-                return (obs[i], nxt[i], act[i], rew[i][:, None], term[i][:, None])
         policy.train(Buffer(), len(obs))
         return
 
@@ -134,13 +138,8 @@ def run_theirs(td3, loop: str, policy, batches) -> None:
         def randn_like(x):
             return torch.from_numpy(next(draws))
     td3.torch = TorchWithOurNoise()
-    for i in range(len(obs)):
-        class Buffer:
-            def sample(self, batch_size, i=i):
-                t = torch.from_numpy
-                return (t(obs[i]), t(act[i]), t(nxt[i]), t(rew[i][:, None]),
-                        t(1.0 - term[i][:, None]))
-        policy.train(Buffer(), batches[0].shape[1])
+    for _ in range(len(obs)):  # current: one iteration per train() call
+        policy.train(Buffer(), obs.shape[1])
 
 
 def snapshot(layers: dict) -> dict:
