@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import sys
+import tempfile
 from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -35,9 +36,10 @@ def ensure_writable_dir(path: str, setting: str) -> None:
     """Creates directory `path` and proves it writable before any work starts."""
     try:
         os.makedirs(path, exist_ok=True)
-        probe = os.path.join(path, ".write_test")
-        with open(probe, "w", encoding="utf-8") as f:
-            f.write("ok")
+        # A probe of its own: msrun workers share output_dir, and one fixed name let one worker
+        # delete the probe another was about to delete.
+        fd, probe = tempfile.mkstemp(prefix=".write_test_", dir=path)
+        os.close(fd)
         os.remove(probe)
     except OSError as exc:
         raise UserError(f"{setting} '{path}' cannot be written: {exc.strerror}") from None

@@ -1,8 +1,9 @@
 """Divergence and bad environment output stop training with one line; good states survive."""
 import os
+import threading
 
 from conftest import TINY, run_cli
-from src.state import list_states
+from src.state import ensure_writable_dir, list_states
 
 # tests/ holds toy_envs.py; the subprocess needs it on its import path for module:EnvId ids.
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -38,3 +39,25 @@ def test_unbounded_action_space_is_refused(tmp_path):
     assert res.stderr.strip().splitlines() == [
         "error: env 'toy_envs:Unbounded-v0' has an unbounded action space; DDPG needs finite "
         "bounds (or wrap the env with gymnasium.wrappers.ClipAction)"]
+
+
+def test_writability_probe_survives_workers_sharing_output_dir(tmp_path):
+    # msrun workers probe the same output_dir at once; with one fixed probe name a worker
+    # failed on a probe another had already deleted (seen in CI, reproduced here before the fix).
+    errors = []
+
+    def probe():
+        for _ in range(300):
+            try:
+                ensure_writable_dir(str(tmp_path), "output_dir")
+            except Exception as exc:  # pylint: disable=broad-except
+                errors.append(exc)
+
+    threads = [threading.Thread(target=probe) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert os.listdir(tmp_path) == []
+
