@@ -11,8 +11,8 @@ tau, discount, random start steps, exploration noise and TD3's three switches (S
 policy_delay 1 and no target noise is its DDPG). Every steps_per_epoch * env_steps_per_cycle
 steps it evaluates the deterministic policy through train.py's own evaluation
 (src.evaluation.evaluate: eval_episodes episodes reset with seed + 10000 + i), and writes
-DIR/progress.csv with train.py's column names (Epoch, TotalEnvSteps, Evaluation/AverageReturn, Evaluation/StdReturn, WallTime),
-so plot.py draws both on one figure.
+DIR/progress.csv with train.py's column names (Epoch, TotalEnvSteps, Evaluation/AverageReturn,
+Evaluation/StdReturn, WallTime), so plot.py draws both on one figure.
 
 --train_freq 1 (the default) is SB3's own schedule: one gradient step after every environment
 step. --train_freq N collects N steps, then takes N gradient steps, as this package's cycles

@@ -60,4 +60,3 @@ def test_writability_probe_survives_workers_sharing_output_dir(tmp_path):
         t.join()
     assert errors == []
     assert os.listdir(tmp_path) == []
-
