@@ -2,7 +2,7 @@
 stored in the replay buffer, and the bookkeeping of their episodes (returns, last observations,
 how each episode began).
 """
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
@@ -27,7 +27,9 @@ class Collector:
         self.obs = None
         self.env_steps = 0
         self.episode_returns = np.zeros(num_envs)  # running return of each copy
-        self.finished_returns: List[float] = []  # returns of the episodes ended since taken
+        self.episode_lengths = np.zeros(num_envs, np.int64)  # and its steps so far
+        # (env step at its end, return, length) of each episode ended since last taken
+        self.finished: List[Tuple[int, float, int]] = []
 
     def start(self) -> None:
         """Resets every environment copy i with seed + i."""
@@ -53,17 +55,22 @@ class Collector:
                     stored_next[i] = info["final_obs"][i]
             self._check_finite(stored_next, reward)
             self.episode_returns += reward
+            self.episode_lengths += 1
             if done.any():
-                self.finished_returns.extend(self.episode_returns[done].tolist())
+                end = self.env_steps + self.num_envs
+                self.finished.extend((end, float(self.episode_returns[i]),
+                                      int(self.episode_lengths[i])) for i in np.flatnonzero(done))
                 self.episode_returns[done] = 0.0
+                self.episode_lengths[done] = 0
                 self.noise.reset(done)
             self.buffer.add(self.obs, action, reward, stored_next, terminated.astype(np.float32))
             self.obs = next_obs
             self.env_steps += self.num_envs
 
-    def take_finished(self) -> List[float]:
-        """The returns of the episodes ended since the last call (and forgets them)."""
-        finished, self.finished_returns = self.finished_returns, []
+    def take_finished(self) -> List[Tuple[int, float, int]]:
+        """(env step at its end, return, length) of each episode ended since the last call
+        (and forgets them)."""
+        finished, self.finished = self.finished, []
         return finished
 
     def _check_finite(self, obs: np.ndarray, reward: np.ndarray) -> None:
@@ -85,6 +92,8 @@ class Collector:
         self.envs.set_attr("restore_log", logs)
         self.obs = np.stack(self.envs.call("rebuild")).astype(np.float32)
         restart = np.array([bool(log.get("restart")) for log in logs])
+        # A replayed episode has taken one step per logged action (none after a restart).
+        self.episode_lengths = np.array([len(log["actions"]) for log in logs], np.int64)
         if restart.any():
             self.episode_returns[restart] = 0.0
             self.noise.reset(restart)

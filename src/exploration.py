@@ -22,10 +22,13 @@ class GaussianNoise:
         self.rng = rng
 
     def sigma(self, step: int) -> float:
+        """The noise scale at environment step `step` (logged as Exploration/Sigma)."""
         if self.decay_steps <= 0:
             return self.sigma_max
         frac = min(1.0, step / self.decay_steps)
         return self.sigma_max - (self.sigma_max - self.sigma_min) * frac
+
+    sigma_at = sigma  # the name both noises share
 
     def reset(self, done_mask: np.ndarray) -> None:
         """Gaussian noise has no state."""
@@ -51,6 +54,10 @@ class OUNoise:
     def reset(self, done_mask: np.ndarray) -> None:
         """Zeroes the processes of the environments that start a new episode."""
         self.state[np.asarray(done_mask, bool)] = 0.0
+
+    def sigma_at(self, step: int) -> float:
+        """The noise scale: constant (logged as Exploration/Sigma)."""
+        return self.sigma
 
     def step(self) -> np.ndarray:
         """Advances every process one step and returns the new state (unscaled)."""

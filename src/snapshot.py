@@ -18,7 +18,7 @@ from src.replay_buffer import ReplayBuffer
 # Settings that may differ between a saved run and its resumption; any other difference is
 # refused, because the resumed run would not be the run that was saved. learner_backend may
 # change: both backends hold the same state and compute the same steps.
-RESUME_MAY_CHANGE = {"n_epochs", "resume", "progress_bar", "save_every_epochs",
+RESUME_MAY_CHANGE = {"n_epochs", "resume", "progress_bar", "tensorboard", "save_every_epochs",
                      "keep_checkpoints", "output_dir", "device_target", "device_id", "ckpt_file",
                      "record", "file_name", "file_format", "learner_backend"}
 _BUFFER_FIELDS = ("obs", "act", "rew", "next_obs", "terminated")
@@ -34,7 +34,7 @@ def capture(config: dict, world: int, rows: List[dict], rng: np.random.Generator
             "rng": rng_state(rng),
             "action_space_rng": rng_state(collector.envs.action_space.np_random),
             "episode_returns": collector.episode_returns.tolist(),
-            "finished_returns": collector.finished_returns,
+            "finished_episodes": [list(e) for e in collector.finished],
             # The schedule the run started with: a resume with another n_epochs keeps it.
             "noise_decay_steps": getattr(noise, "decay_steps", 0),
             "buffer": {"pos": buffer.pos, "size": n},
@@ -78,7 +78,9 @@ def restore(path: str, meta: dict, arrays: Dict[str, np.ndarray], rng: np.random
     if hasattr(noise, "decay_steps"):
         noise.decay_steps = meta.get("noise_decay_steps", noise.decay_steps)
     collector.episode_returns = np.asarray(meta["episode_returns"], np.float64)
-    collector.finished_returns = list(meta["finished_returns"])
+    # States written before episode lengths were kept hold "finished_returns" only.
+    collector.finished = [tuple(e) for e in meta["finished_episodes"]] \
+        if "finished_episodes" in meta else [(0, r, 0) for r in meta["finished_returns"]]
     # Rebuild every environment copy: its episode start, then the actions taken since.
     collector.start()
     logs = [dict(start, actions=arrays[f"env_actions_{i}"])

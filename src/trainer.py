@@ -6,6 +6,7 @@ After every epoch the deterministic policy is evaluated and one row of garage's 
 printed and appended to <output_dir>/progress.csv (see src/progress.py).
 """
 import os
+import sys
 import time
 from typing import Dict, List
 
@@ -25,9 +26,20 @@ from src.replay_buffer import ReplayBuffer
 from src.runtime import worker
 from src.snapshot import capture, check_resumable, restore
 from src.state import agree_over_workers, ensure_writable_dir, resolve_resume, write_state
+from src.tensorboard_log import TensorBoardLog, require_writer
 
 # Worker r of a distributed run seeds its environments and generators with seed + r * this.
 DATA_SEED_STRIDE = 10007
+
+
+def board_scalars(row: Dict[str, float], sigma: float,
+                  grad_steps_per_second: float) -> Dict[str, float]:
+    """An epoch's TensorBoard scalars: its progress.csv row (but the step and time columns),
+    the exploration noise scale and the gradient steps per second."""
+    scalars = {k: v for k, v in row.items() if k not in ("Epoch", "TotalEnvSteps", "WallTime")}
+    scalars["Exploration/Sigma"] = sigma
+    scalars["GradStepsPerSecond"] = grad_steps_per_second
+    return scalars
 
 
 class Trainer:
@@ -36,6 +48,8 @@ class Trainer:
     def __init__(self, cfg):
         self.cfg = cfg
         ensure_writable_dir(cfg.output_dir, "output_dir")
+        if cfg.tensorboard:
+            require_writer()
         self.eval_env = make_env(cfg.env_id)
         self.spec = env_spec(self.eval_env, cfg.env_id)
         # Data-parallel workers (msrun) share the networks but not their data: each steps its
@@ -117,12 +131,19 @@ class Trainer:
         algorithm = algorithm_name(cfg)
         if chief:  # what eval.py and export.py read back
             note = self.learner.backend_note
+            if note.startswith("warning:"):  # a line of its own, like every other warning
+                print(note, file=sys.stderr)
+                note = ""
             print(f"{algorithm}, learner backend: {self.learner.backend}"
                   + (f" ({note})" if note else ""))
             write_run_config(cfg, cfg.output_dir)
-            save_env_spaces(self.spec, cfg.output_dir)
+            save_env_spaces(self.spec, cfg.output_dir, cfg.max_action)
         log = ProgressLog(cfg.output_dir, cfg.env_id, algorithm, self.rows, chief,
                           cfg.progress_bar, self.total_steps, self.env_steps)
+        # Points after the state resumed from, written by the interrupted run, are dropped.
+        board = TensorBoardLog(cfg.output_dir, self.env_steps * self.world
+                               if self.resume_from is not None else None) \
+            if chief and cfg.tensorboard else None
         start = time.perf_counter() - self.wall_before
         try:
             for epoch in range(self.epoch, cfg.n_epochs):
@@ -133,12 +154,20 @@ class Trainer:
                 sps = (self.env_steps - steps_before) / (time.perf_counter() - epoch_start)
                 stats = self._checked_stats(epoch)
                 explored = self.collector.take_finished()
+                epoch_seconds = time.perf_counter() - epoch_start
                 self.epoch = epoch + 1
                 if chief:
                     ev = evaluate(self.learner.act, self.eval_env, cfg)
                     # Workers step in lockstep (every gradient step is all-reduced): steps add.
-                    log.add(epoch_row(epoch, self.env_steps * self.world, ev, stats, explored,
-                                      sps * self.world, time.perf_counter() - start))
+                    row = epoch_row(epoch, self.env_steps * self.world, ev, stats,
+                                    [ret for _, ret, _ in explored], sps * self.world,
+                                    time.perf_counter() - start)
+                    log.add(row)
+                    if board is not None:
+                        board.episodes(explored, self.world)
+                        board.epoch(row["TotalEnvSteps"], board_scalars(
+                            row, self.noise.sigma_at(self.env_steps),
+                            stats["GradSteps"] / epoch_seconds))
                     save_networks(self.learner.nets, cfg.output_dir)
                 # Every worker saves its own state (its buffer, environments, generators).
                 if self.epoch % cfg.save_every_epochs == 0 or self.epoch == cfg.n_epochs:
@@ -148,6 +177,8 @@ class Trainer:
                 self.final_returns = self.evaluate_saved_actor()
         finally:
             log.close()
+            if board is not None:
+                board.close()
         return self.rows
 
     def evaluate_saved_actor(self) -> List[float]:

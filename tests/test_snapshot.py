@@ -49,9 +49,9 @@ def test_finished_returns_are_taken_on_every_worker(tmp_path):
     finally:
         t.close()
     assert t.collector.env_steps == 100
-    assert t.collector.finished_returns == []
+    assert t.collector.finished == []
     meta = read_state(list_states(str(tmp_path))[-1][1])[0]
-    assert meta["finished_returns"] == []
+    assert meta["finished_episodes"] == []
 
 
 def test_episode_log_is_bounded_and_a_long_episode_restarts():

@@ -38,7 +38,8 @@ def test_transitions_chain_and_truncation_bootstraps(tmp_path, num_envs):
                 np.testing.assert_array_equal(buf.next_obs[row], buf.obs[nxt])
     if n > 1:  # each copy has its own seed
         assert len({tuple(buf.obs[i]) for i in range(n)}) == n
-    assert len(t.collector.finished_returns) == n
+    # Every copy's first episode ended at its 200th step: (env step at its end, return, 200).
+    assert [(end, length) for end, _, length in t.collector.finished] == [(200 * n, 200)] * n
     t.close()
 
 
