@@ -1,15 +1,17 @@
 """Evaluate an actor checkpoint: python eval.py [--output_dir DIR | --ckpt_file FILE] [--key value ...].
 
-The run's DIR/config.yaml (written by train.py), when there is one, gives the defaults: its
-env, network and evaluation settings. Prints one line per deterministic episode and a last line
-`avgReward: <mean return>`: for a run's actor-target, the number train.py printed last.
+The run's DIR/config.yaml (written by train.py) gives the settings: a --config_path file only
+fills what it lacks, flags override its evaluation settings, and a flag contradicting its env or
+actor is refused (src/config.py load_config). The first line says which settings are the run's.
+Prints one line per deterministic episode and a last line `avgReward: <mean return>`: for a
+run's actor-target, the number train.py printed last.
 """
 import sys
 
 import numpy as np
 
 import src.runtime  # noqa: F401  (sets the MindSpore runtime environment before its import)
-from src.config import load_config
+from src.config import load_config, run_settings_note
 from src.errors import run_cli
 
 
@@ -33,8 +35,9 @@ def main(argv) -> int:
     if cfg.record:
         recorder = GifRecorder(cfg.record, cfg.env_id, env.metadata.get("render_fps", 30),
                                cfg.max_episode_length_eval or spec.max_episode_steps)
-    settings = f" (settings of {cfg._run_config})" if cfg._run_config else ""
-    print(f"evaluating {path} on {cfg.env_id} for {cfg.eval_episodes} episodes{settings}")
+    note = run_settings_note(cfg)
+    print(f"evaluating {path} on {cfg.env_id} for {cfg.eval_episodes} episodes"
+          + (f" ({note})" if note else ""))
 
     def report(i, ret, length):
         print(f"episode {i}: return {ret:.4f} ({length} steps)")

@@ -1,7 +1,9 @@
 """Export an actor checkpoint: python export.py --ckpt_file F --file_name N --file_format F.
 
 As in eval.py, the run's config.yaml beside the checkpoint (or in --output_dir) gives the
-defaults: the env (its observation size and action bounds) and max_action. MINDIR and ONNX work on every backend; AIR needs Ascend and is refused elsewhere.
+settings, over any --config_path: the env (its observation size and action bounds) and
+max_action, which a flag may not contradict. MINDIR and ONNX work on every backend; AIR needs
+Ascend and is refused elsewhere.
 """
 import os
 import sys

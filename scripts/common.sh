@@ -98,8 +98,9 @@ standalone_train() {
 # evaluate [--log_dir DIR] CKPT_FILE [CONFIG_PATH] [DEVICE_ID]
 evaluate() {
   local usage=("Usage: bash $(basename "$0") [--log_dir DIR] CKPT_FILE [CONFIG_PATH] [DEVICE_ID]"
-    "  CKPT_FILE is an actor checkpoint such as output/ddpg_actortarget.ckpt; the run's"
-    "  config.yaml beside it gives the defaults, CONFIG_PATH is layered on top;"
+    "  CKPT_FILE is an actor checkpoint such as output/ddpg_actortarget.ckpt; the settings of"
+    "  its run (the config.yaml train.py wrote beside it) win, CONFIG_PATH only fills what"
+    "  the run lacks (all of them for a checkpoint without a run, such as the Hub file);"
     "  the log is LOG_DIR/eval.log, LOG_DIR defaulting to the current directory")
   take_options "${usage[@]}" -- "$@"
   set -- "${POSITIONAL[@]}"
@@ -166,4 +167,137 @@ distribute_train() {
     echo "distributed training failed; worker logs in ${logs}/msrun_log" >&2
   fi
   return $status
+}
+
+# allowed_cpus: the ids of the CPUs this process may run on (its affinity mask), one a line.
+allowed_cpus() {
+  local list part
+  list=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status 2>/dev/null)
+  if [ -z "$list" ]; then seq 0 $(($(nproc) - 1)); return; fi
+  local IFS=,
+  for part in $list; do
+    if [[ "$part" == *-* ]]; then seq "${part%-*}" "${part#*-}"; else echo "$part"; fi
+  done
+}
+
+# stop_seeds: on Ctrl-C or SIGTERM, stops the runs train_seeds started (background jobs of a
+# script ignore SIGINT, so they would go on training unseen) and says how to resume them.
+stop_seeds() {
+  local pid_file
+  for pid_file in "${SEEDS_TMP}"/*.pid; do
+    [ -f "$pid_file" ] || continue
+    [ -f "${pid_file%.pid}.status" ] || kill -TERM "$(cat "$pid_file")" 2>/dev/null
+  done
+  wait
+  echo "interrupted: run the same command again to resume the unfinished seeds" >&2
+  exit 130
+}
+
+# train_seeds [--log_dir DIR] CONFIG_PATH OUTPUT_ROOT SEED... [-- TRAIN_OPTION...]: one train.py
+# per seed, each pinned to one core of this process's affinity mask, one run per core at a
+# time; further seeds wait for a core to free. A pinned run makes the native learner use one
+# thread, so the runs never compete for cores. Each run resumes its own OUTPUT_ROOT/seed_SEED
+# (--resume auto), so the same command again continues the unfinished seeds.
+train_seeds() {
+  local usage=(
+    "Usage: bash $(basename "$0") [--log_dir DIR] CONFIG_PATH OUTPUT_ROOT SEED [SEED ...]"
+    "         [-- TRAIN_OPTION ...]"
+    "  one train.py per SEED into OUTPUT_ROOT/seed_SEED, each pinned to one core, one run per"
+    "  core (further seeds wait for a free core); TRAIN_OPTIONs go to every train.py; logs"
+    "  are appended to LOG_DIR/seed_SEED.log, LOG_DIR defaulting to OUTPUT_ROOT. The same"
+    "  command again resumes the unfinished seeds (--resume auto); finished ones only print"
+    "  their result again.")
+  local args=() extra=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+  if [ $# -gt 0 ]; then shift; extra=("$@"); fi
+  take_options "${usage[@]}" -- "${args[@]}"
+  set -- "${POSITIONAL[@]}"
+  [ $# -ge 1 ] || usage_error "CONFIG_PATH is missing" "${usage[@]}"
+  [ $# -ge 2 ] || usage_error "OUTPUT_ROOT is missing" "${usage[@]}"
+  [ $# -ge 3 ] || usage_error "no SEED given" "${usage[@]}"
+  local config root logs seed opt
+  config=$(get_real_path "$1")
+  root=$(get_real_path "$2")
+  shift 2
+  local seeds=("$@")
+  for seed in "${seeds[@]}"; do
+    [[ "$seed" =~ ^[0-9]+$ ]] || usage_error "SEED must be a non-negative integer, got '$seed'" \
+      "${usage[@]}"
+  done
+  [ "$(printf '%s\n' "${seeds[@]}" | sort -n | uniq -d)" = "" ] \
+    || usage_error "a SEED is given twice (its two runs would share one directory)" "${usage[@]}"
+  for opt in "${extra[@]}"; do
+    case "$opt" in
+      --seed|--seed=*|--output_dir|--output_dir=*|--resume|--resume=*|--config_path|\
+--config_path=*|--device_target|--device_target=*)
+        usage_error "TRAIN_OPTION ${opt%%=*} is set by the launcher for every seed" \
+          "${usage[@]}" ;;
+    esac
+  done
+  require_file "CONFIG_PATH" "$config"
+  writable_dir "$root"
+  logs=${LOG_DIR:-$root}
+  writable_dir "$logs"
+  # Two launchers on one OUTPUT_ROOT would train each seed twice into one directory. The lock
+  # is inherited by the runs: it holds while any of them lives, even if this shell was killed.
+  exec 9>>"${root}/.run_seeds.lock"
+  if command -v flock > /dev/null && ! flock -n 9; then
+    echo "error: another launcher is running seeds in ${root}" >&2
+    exit 2
+  fi
+  local cpus
+  mapfile -t cpus < <(allowed_cpus)
+  SEEDS_TMP=$(mktemp -d)
+  trap 'rm -rf "$SEEDS_TMP"' EXIT
+  trap stop_seeds INT TERM
+  cd "$BASE_DIR" || exit 1
+  echo "${#seeds[@]} seed(s) on ${#cpus[@]} core(s) (${cpus[*]}), one run per core"
+  local slot_seed=() slot free log
+  for seed in "${seeds[@]}"; do
+    free=""
+    while [ -z "$free" ]; do
+      for slot in "${!cpus[@]}"; do
+        if [ -z "${slot_seed[slot]}" ] || [ -f "${SEEDS_TMP}/${slot_seed[slot]}.status" ]; then
+          free=$slot
+          break
+        fi
+      done
+      if [ -z "$free" ]; then
+        wait -n 2>/dev/null
+        [ $? -ne 127 ] || sleep 1  # no job left to wait for (or an old bash): poll
+      fi
+    done
+    slot_seed[free]=$seed
+    log="${logs}/seed_${seed}.log"
+    # The launcher's options last: train.py takes the last value of a repeated option.
+    local cmd=(taskset -c "${cpus[free]}" "$PYTHON" train.py "${extra[@]}" --config_path "$config"
+               --seed "$seed" --output_dir "${root}/seed_${seed}" --resume auto
+               --progress_bar false --device_target "$DEVICE_TARGET")
+    echo "seed ${seed}: core ${cpus[free]}, log ${log}"
+    echo "=== $(date '+%Y-%m-%d %H:%M:%S') ${cmd[*]}" >> "$log"
+    (
+      "${cmd[@]}" >> "$log" 2>&1 &
+      echo $! > "${SEEDS_TMP}/${seed}.pid"
+      wait $!
+      echo $? > "${SEEDS_TMP}/${seed}.status"
+    ) &
+  done
+  wait
+  local failed=0 status line
+  for seed in "${seeds[@]}"; do
+    log="${logs}/seed_${seed}.log"
+    status=$(cat "${SEEDS_TMP}/${seed}.status" 2>/dev/null || echo "?")
+    if [ "$status" = 0 ]; then
+      line=$(grep "avgReward" "$log" | tail -n 1)
+    else
+      failed=$((failed + 1))
+      line="failed; last line of ${log}: $(tail -n 1 "$log")"
+    fi
+    echo "seed ${seed}: exit ${status}: ${line}"
+  done
+  if [ $failed -ne 0 ]; then
+    echo "${failed} of ${#seeds[@]} seed(s) failed; the same command resumes them" >&2
+    return 1
+  fi
+  return 0
 }

@@ -32,14 +32,18 @@ NETWORK_CKPTS = {"ddpg_actor.ckpt": ("actor", "actor."),
 
 
 # What the actors of a run were trained for, written beside its checkpoints: a checkpoint holds
-# only weights, so an env with the same sizes but other action bounds would load without a word.
+# only weights, so an env with the same sizes but other action bounds, or an actor mapping tanh
+# onto another interval (max_action), would load without a word. actor_low/actor_high (the
+# interval, spec.actor_bounds(max_action)) are absent from runs written before them.
 ENV_SPACES = "env_spaces.json"
 
 
-def save_env_spaces(spec: EnvSpec, output_dir: str) -> None:
+def save_env_spaces(spec: EnvSpec, output_dir: str, max_action: float) -> None:
+    actor_low, actor_high = spec.actor_bounds(max_action)
     with open(os.path.join(output_dir, ENV_SPACES), "w", encoding="utf-8") as f:
         json.dump({"env_id": spec.env_id, "obs_dim": spec.obs_dim, "act_dim": spec.act_dim,
-                   "low": spec.low.tolist(), "high": spec.high.tolist()}, f)
+                   "low": spec.low.tolist(), "high": spec.high.tolist(),
+                   "actor_low": actor_low.tolist(), "actor_high": actor_high.tolist()}, f)
 
 
 def _trained_spaces(ckpt_path: str) -> Optional[dict]:
@@ -135,6 +139,12 @@ def load_actor(path: str, spec: EnvSpec, max_action: float = 0.0) -> ActorNet:
                         f"{trained['high']}, the env's go from {spec.low.tolist()} to "
                         f"{spec.high.tolist()}")
     low, high = spec.actor_bounds(max_action)
+    if trained is not None and "actor_low" in trained and not (
+            np.allclose(trained["actor_low"], low) and np.allclose(trained["actor_high"], high)):
+        raise UserError(f"checkpoint {path} was trained with actions from "
+                        f"{trained['actor_low']} to {trained['actor_high']}, max_action "
+                        f"{max_action} gives {low.tolist()} to {high.tolist()}: evaluate it "
+                        f"with the max_action it was trained with")
     actor = ActorNet(obs_dim, act_dim, hidden, low, high)
     values = {p.name: ms.Parameter(ms.Tensor(params[p.name]), name=p.name)
               for p in actor.get_parameters()}

@@ -3,10 +3,14 @@
 The YAML holds three documents, as in the MindSpore model zoo: values, help texts, choices.
 A key's type is the type of its default value; an unknown key, a value of the wrong type, a
 value outside its choices or its range is a `UserError` (one line, exit status 2).
+
+eval.py and export.py read a run (load_config(from_run=True)): its config.yaml then sits
+above the preset, and only the command line overrides it (see load_config).
 """
 import difflib
 import math
 import os
+import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
@@ -21,6 +25,14 @@ RUN_CONFIG = "config.yaml"
 # config.yaml (an output_dir written there is relative to where training ran).
 NOT_FROM_RUN = {"device_target", "device_id", "distributed", "output_dir", "ckpt_file",
                 "resume", "progress_bar", "record", "file_name", "file_format", "learner_backend"}
+# Settings that shaped a run's actor or the env it acts in: its checkpoints mean nothing under
+# other values, so a command line that contradicts the run's value is refused, not obeyed.
+# (policy_hidden_sizes is read from the weights; a flag that disagrees is still a mistake.)
+ACTOR_SETTINGS = ("env_id", "max_action", "policy_hidden_sizes")
+# Files train.py writes beside config.yaml (src/checkpoint.py ENV_SPACES, src/progress.py): a
+# directory holding one of them is a run's, so a stray config.yaml, say in the working
+# directory of a bare --ckpt_file, is never taken for the settings of a run.
+RUN_MARKERS = ("env_spaces.json", "progress.csv")
 
 # Numeric ranges checked before any work starts: key -> (low, high, low_inclusive).
 _RANGES = {
@@ -202,10 +214,17 @@ def _parse_argv(argv: Sequence[str]) -> Tuple[Dict[str, str], bool, bool]:
     return pairs, show_help, debug
 
 
-def help_text(helps: Dict[str, str], defaults: Dict[str, Any], choices: Dict[str, Any]) -> str:
+def help_text(helps: Dict[str, str], defaults: Dict[str, Any], choices: Dict[str, Any],
+              from_run: bool = False) -> str:
     lines = ["options (each overrides default_config.yaml):",
              "  --config_path FILE   YAML layered on top of default_config.yaml",
              "  --debug              show a traceback on errors"]
+    if from_run:
+        lines[1:1] = ["  A run's config.yaml (in --output_dir, or beside --ckpt_file) wins over "
+                      "--config_path,",
+                      "  which only fills what it lacks; flags override it, but these must match "
+                      "the run's:",
+                      f"  {', '.join(ACTOR_SETTINGS)}."]
     for key, default in defaults.items():
         extra = f" (choices: {', '.join(map(str, choices[key]))})" if key in choices else ""
         lines.append(f"  --{key} (default {default!r}){extra}\n      {helps.get(key, '')}")
@@ -253,22 +272,58 @@ def validate(values: Dict[str, Any], choices: Dict[str, Any]) -> None:
         raise UserError("setting 'env_id' is empty")
 
 
-def _layer(path: str, defaults: Dict[str, Any], skip=()) -> Dict[str, Any]:
-    """The settings of a YAML file (a preset or a run's config.yaml), typed like the defaults."""
+def _layer(path: str, defaults: Dict[str, Any], skip=(), of_run: bool = False) -> Dict[str, Any]:
+    """The settings of a YAML file (a preset, or with `of_run` a run's config.yaml), typed
+    like the defaults. A preset's unknown key is a typo and refused; a run's is a setting
+    renamed or removed since it trained, skipped with a warning: refusing it would make every
+    older run unreadable."""
     layer = {}
     for key, value in _read_yaml(path)[0].items():
         if key not in defaults:
-            raise _unknown(key, list(defaults), path)
-        if key not in skip:
+            if not of_run:
+                raise _unknown(key, list(defaults), path)
+            print(f"warning: {path}: setting '{key}' is unknown to this version, ignored",
+                  file=sys.stderr)
+        elif key not in skip:
             layer[key] = _coerce(key, value, defaults[key], path)
     return layer
 
 
 def run_dir(values: Dict[str, Any]) -> str:
-    """The run directory eval.py and export.py read: that of --ckpt_file, else output_dir."""
+    """The run directory eval.py and export.py read: that of --ckpt_file, else output_dir.
+
+    The one place that decides it: another way of naming a run belongs here.
+    """
     if values["ckpt_file"]:
         return os.path.dirname(values["ckpt_file"]) or "."
     return values["output_dir"]
+
+
+def find_run_config(values: Dict[str, Any]) -> str:
+    """The config.yaml of the run in run_dir(values), or "" when there is none.
+
+    A config.yaml counts only with one of RUN_MARKERS beside it; one without is left alone,
+    with a warning, as it is not a run's (a bare --ckpt_file makes the working directory the
+    run directory, and any config.yaml could stand there).
+    """
+    directory = run_dir(values)
+    path = os.path.join(directory, RUN_CONFIG)
+    if not os.path.isfile(path):
+        return ""
+    if not any(os.path.exists(os.path.join(directory, name)) for name in RUN_MARKERS):
+        print(f"warning: {path} is not read: no {' or '.join(RUN_MARKERS)} of a train.py run "
+              f"beside it (pass it with --config_path to use it)", file=sys.stderr)
+        return ""
+    return path
+
+
+def _refuse_actor_changes(run: Dict[str, Any], flags: Dict[str, Any], path: str) -> None:
+    """A flag may not contradict a setting the run's actor or env was trained with."""
+    for key in ACTOR_SETTINGS:
+        if key in flags and key in run and flags[key] != run[key]:
+            raise UserError(f"setting '{key}' was {run[key]} in the run ({path}) and is "
+                            f"{flags[key]} on the command line: the run's actor was trained "
+                            f"with it; leave --{key} out")
 
 
 def load_config(argv: Optional[Sequence[str]] = None,
@@ -276,9 +331,11 @@ def load_config(argv: Optional[Sequence[str]] = None,
     """Builds the Config from default_config.yaml, --config_path and `argv` overrides.
 
     With `from_run` (eval.py, export.py) the config.yaml that train.py wrote into the run
-    directory (see run_dir), if there is one, is a layer between the defaults and the preset:
-    the run's env, network and evaluation settings become the defaults, and the preset and
-    the command line still win. Returns (config, debug). Prints the help and exits 0 on --help.
+    directory (see find_run_config) sits above the preset: defaults < --config_path < the run
+    < the command line, so a preset (default_config.yaml too, as in `run_eval_cpu.sh CKPT
+    default_config.yaml`) only fills what the run lacks. The machine's and the command's settings (NOT_FROM_RUN) are never the
+    run's; a flag contradicting one of ACTOR_SETTINGS is refused. Returns (config, debug).
+    Prints the help and exits 0 on --help.
     """
     docs = _read_yaml(DEFAULT_CONFIG)
     defaults: Dict[str, Any] = docs[0]
@@ -287,27 +344,51 @@ def load_config(argv: Optional[Sequence[str]] = None,
 
     pairs, show_help, debug = _parse_argv(list(argv or []))
     if show_help:
-        print(help_text(helps, defaults, choices))
+        print(help_text(helps, defaults, choices, from_run))
         raise SystemExit(0)
 
     preset = pairs.pop("config_path", None)
-    given = _layer(preset, defaults) if preset is not None else {}
+    preset_layer = _layer(preset, defaults) if preset is not None else {}
+    flags = {}
     for key, value in pairs.items():
         if key not in defaults:
             raise _unknown(key, list(defaults) + ["config_path"], "the command line")
-        given[key] = _coerce(key, value, defaults[key], "the command line")
-    values = dict(defaults)
-    run_config = ""
-    if from_run:
-        candidate = os.path.join(run_dir(dict(defaults, **given)), RUN_CONFIG)
-        if os.path.isfile(candidate):
-            run_config = candidate
-            values.update(_layer(candidate, defaults, skip=NOT_FROM_RUN))
-    values.update(given)
+        flags[key] = _coerce(key, value, defaults[key], "the command line")
+    values = dict(defaults, **preset_layer)
+    run_config = find_run_config(dict(values, **flags)) if from_run else ""
+    run = _layer(run_config, defaults, NOT_FROM_RUN, of_run=True) if run_config else {}
+    _refuse_actor_changes(run, flags, run_config)
+    values.update(run)
+    values.update(flags)
     validate(values, choices)
     cfg = Config(values, helps)
     cfg._run_config = run_config  # the run's config.yaml that was read, or ""
+    # For run_settings_note: the run's values the command line changed, and where the settings
+    # the run's config.yaml lacks came from.
+    cfg._overridden = {k: run[k] for k in defaults if k in run and k in flags
+                       and flags[k] != run[k]}
+    cfg._filled = {k: ("the command line" if k in flags else preset if k in preset_layer
+                       else "default_config.yaml")
+                   for k in defaults if run_config and k not in run and k not in NOT_FROM_RUN}
     return cfg, debug
+
+
+def run_settings_note(cfg: Config) -> str:
+    """Where the settings of a run's evaluation came from, for eval.py's first line: "" without
+    a run; else the run's config.yaml, the flags that overrode it (the run's value -> the
+    flag's), and the settings it lacks with where they came from."""
+    if not cfg._run_config:
+        return ""
+    parts = [f"settings of {cfg._run_config}"]
+    if cfg._overridden:
+        parts.append("overridden on the command line: " + ", ".join(
+            f"{key} {old} -> {getattr(cfg, key)}" for key, old in cfg._overridden.items()))
+    by_source: Dict[str, List[str]] = {}
+    for key, source in cfg._filled.items():
+        by_source.setdefault(source, []).append(f"{key} {getattr(cfg, key)}")
+    parts += [f"not in it, from {source}: {', '.join(items)}"
+              for source, items in by_source.items()]
+    return "; ".join(parts)
 
 
 def write_run_config(cfg: Config, output_dir: str) -> None:

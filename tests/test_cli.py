@@ -99,6 +99,9 @@ def test_scripts_reject_bad_arguments(script, args, message):
 def test_scripts_print_their_usage_on_help():
     res = run_cli("scripts/run_distribute_train_cpu.sh", "--help")
     assert res.returncode == 0 and res.stdout.startswith("Usage: bash run_distribute_train_cpu.sh")
+    # The eval launchers' CONFIG_PATH is a --config_path: the run's settings win over it.
+    res = run_cli("scripts/run_eval_cpu.sh", "--help")
+    assert res.returncode == 0 and "CONFIG_PATH only fills what" in res.stdout, res.stdout
 
 
 def test_eval_script_refuses_an_unwritable_log_dir(trained_dir, tmp_path):

@@ -64,11 +64,15 @@ def test_command_line_still_wins(toy_run):
                                  "[-0.5] to [1.5], the env's go from [-1.0] to [1.0]"),
     ("Pendulum-v1", "it maps 1-dim observations to 1-dim actions, the env has 3-dim"),
 ])
-def test_an_env_that_does_not_fit_is_refused(toy_run, env_id, fragment):
+def test_an_env_that_does_not_fit_is_refused(toy_run, env_id, fragment, tmp_path):
     out, _ = toy_run
+    # The checkpoint with its env_spaces.json but not its config.yaml (with which a contradicting
+    # --env_id is refused before any checkpoint is read, see test_run_settings.py).
+    for name in ("ddpg_actortarget.ckpt", "env_spaces.json"):
+        (tmp_path / name).write_bytes((out / name).read_bytes())
     for script in ("eval.py", "export.py"):
-        res = _run(script, "--output_dir", str(out), "--env_id", env_id,
-                   "--file_name", str(out / "never"))
+        res = _run(script, "--output_dir", str(tmp_path), "--env_id", env_id,
+                   "--file_name", str(tmp_path / "never"))
         lines = res.stderr.strip().splitlines()
         assert res.returncode == 2 and len(lines) == 1, (script, res.stderr)
         assert lines[0].startswith("error: checkpoint ") and fragment in lines[0], lines
