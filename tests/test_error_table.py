@@ -1,4 +1,5 @@
-"""Runs every row of README.md's error table: one `error:` line on stderr, exit status 2."""
+"""Runs every row of the error table in benchmarks/RESULTS.md: one `error:` line on stderr, exit
+status 2. README.md's shorter table must be rows of that one, so every row a reader sees is run."""
 import os
 import re
 import shlex
@@ -8,14 +9,32 @@ import pytest
 
 from conftest import ROOT, TINY, backend_available, run_cli
 
+ROW = re.compile(r"^\| ([^|`]+) \| `([^`]+)` \| `([^`]+)` \|$", re.M)
+
+
+def _section_rows(path: str, heading: str, end: str):
+    """The (what, command, message) rows of the table under `heading`, up to `end`."""
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        text = f.read()
+    assert heading in text, f"{path}: heading {heading!r} not found"
+    return ROW.findall(text.split(heading, 1)[1].split(end, 1)[0])
+
 
 def _rows():
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
-        text = f.read()
-    section = text.split("## [Errors](#contents)", 1)[1].split("\n\n# ", 1)[0]
-    rows = re.findall(r"^\| ([^|`]+) \| `([^`]+)` \| `([^`]+)` \|$", section, re.M)
-    assert len(rows) >= 25, "the README error table was not found"
+    rows = _section_rows("benchmarks/RESULTS.md", "\n## Error messages\n", "\n## ")
+    assert len(rows) >= 25, "the full error table in benchmarks/RESULTS.md was not found"
     return rows
+
+
+def test_readme_rows_are_in_the_full_table():
+    """The README's table is a selection of the tested one, message for message."""
+    full = {(cmd, msg) for _, cmd, msg in _rows()}
+    for path, heading in (("README.md", "## [Errors](#contents)"),
+                          ("README_CN.md", "## [错误信息](#目录)")):
+        shown = _section_rows(path, heading, "\n# ")
+        assert len(shown) >= 3, f"{path}: the error table under {heading!r} was not found"
+        missing = [cmd for _, cmd, msg in shown if (cmd, msg) not in full]
+        assert not missing, f"{path}: rows not in benchmarks/RESULTS.md's error table: {missing}"
 
 
 @pytest.fixture(scope="module")
