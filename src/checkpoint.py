@@ -4,6 +4,7 @@ Actor checkpoints hold `a_fc1.weight ... a_fcN.bias` without any prefix: the lay
 published MindSpore Hub DDPG actor-target. Loading one reads the architecture (observation size,
 hidden sizes, action size) from the shapes, so eval.py and export.py need no matching config.
 """
+import hashlib
 import json
 import os
 import re
@@ -56,9 +57,42 @@ def _trained_spaces(ckpt_path: str) -> Optional[dict]:
         return None
 
 
+# How a pretrained agent (pretrained/NAME) was made, and what eval.py gives on its episodes.
+MANIFEST = "manifest.yaml"
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(run_dir: str) -> dict:
+    import yaml
+    path = os.path.join(run_dir, MANIFEST)
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = yaml.safe_load(f)
+    except (OSError, yaml.YAMLError) as exc:
+        raise UserError(f"cannot read {path}: {first_line(exc)}") from None
+    if not isinstance(manifest, dict) or "sha256" not in manifest:
+        raise UserError(f"{path} has no sha256 of its checkpoint")
+    return manifest
+
+
 def actor_ckpt_path(cfg) -> str:
-    """--ckpt_file if given, else the actor-target checkpoint in output_dir."""
-    return cfg.ckpt_file or os.path.join(cfg.output_dir, ACTOR_TARGET_CKPT)
+    """--ckpt_file if given, else the actor-target checkpoint in output_dir; for a pretrained
+    agent, after checking the checkpoint against its manifest's hash (a damaged or replaced
+    file is refused, not evaluated)."""
+    path = cfg.ckpt_file or os.path.join(cfg.output_dir, ACTOR_TARGET_CKPT)
+    if getattr(cfg, "pretrained", ""):
+        expected = read_manifest(cfg.output_dir)["sha256"]
+        if not os.path.isfile(path) or file_sha256(path) != expected:
+            raise UserError(f"pretrained agent '{cfg.pretrained}': {path} is missing or does "
+                            f"not match the sha256 in its {MANIFEST}")
+    return path
 
 
 def save_cell(cell: nn.Cell, path: str, strip_prefix: str = "") -> None:

@@ -24,7 +24,11 @@ RUN_CONFIG = "config.yaml"
 # Settings of the machine or of the current command, not of the run: never taken from a run's
 # config.yaml (an output_dir written there is relative to where training ran).
 NOT_FROM_RUN = {"device_target", "device_id", "distributed", "output_dir", "ckpt_file",
-                "resume", "progress_bar", "record", "file_name", "file_format", "learner_backend"}
+                "resume", "progress_bar", "record", "file_name", "file_format", "learner_backend",
+                "tensorboard", "pretrained"}
+# The agents shipped with the package: pretrained/NAME is a run directory (actor-target
+# checkpoint, config.yaml, env_spaces.json) with a manifest.yaml of how it was made.
+PRETRAINED_ROOT = os.path.join(ROOT, "pretrained")
 # Settings that shaped a run's actor or the env it acts in: its checkpoints mean nothing under
 # other values, so a command line that contradicts the run's value is refused, not obeyed.
 # (policy_hidden_sizes is read from the weights; a flag that disagrees is still a mistake.)
@@ -289,11 +293,31 @@ def _layer(path: str, defaults: Dict[str, Any], skip=(), of_run: bool = False) -
     return layer
 
 
+def pretrained_names() -> List[str]:
+    """The names of the agents under pretrained/ (directories with a manifest.yaml)."""
+    if not os.path.isdir(PRETRAINED_ROOT):
+        return []
+    return sorted(name for name in os.listdir(PRETRAINED_ROOT)
+                  if os.path.isfile(os.path.join(PRETRAINED_ROOT, name, "manifest.yaml")))
+
+
+def pretrained_dir(name: str) -> str:
+    """pretrained/NAME, or a UserError listing the known names."""
+    known = pretrained_names()
+    if name not in known:
+        raise UserError(f"unknown pretrained agent '{name}'; known: "
+                        f"{', '.join(known) or 'none (no pretrained/ directory)'}")
+    return os.path.join(PRETRAINED_ROOT, name)
+
+
 def run_dir(values: Dict[str, Any]) -> str:
-    """The run directory eval.py and export.py read: that of --ckpt_file, else output_dir.
+    """The run directory eval.py and export.py read: pretrained/NAME for --pretrained, that of
+    --ckpt_file, else output_dir.
 
     The one place that decides it: another way of naming a run belongs here.
     """
+    if values.get("pretrained"):
+        return pretrained_dir(values["pretrained"])
     if values["ckpt_file"]:
         return os.path.dirname(values["ckpt_file"]) or "."
     return values["output_dir"]
@@ -333,8 +357,9 @@ def load_config(argv: Optional[Sequence[str]] = None,
     With `from_run` (eval.py, export.py) the config.yaml that train.py wrote into the run
     directory (see find_run_config) sits above the preset: defaults < --config_path < the run
     < the command line, so a preset (default_config.yaml too, as in `run_eval_cpu.sh CKPT
-    default_config.yaml`) only fills what the run lacks. The machine's and the command's settings (NOT_FROM_RUN) are never the
-    run's; a flag contradicting one of ACTOR_SETTINGS is refused. Returns (config, debug).
+    default_config.yaml`) only fills what the run lacks. The machine's and the command's
+    settings (NOT_FROM_RUN) are never the run's; a flag contradicting one of ACTOR_SETTINGS is
+    refused. `--pretrained NAME` names the run pretrained/NAME. Returns (config, debug).
     Prints the help and exits 0 on --help.
     """
     docs = _read_yaml(DEFAULT_CONFIG)
@@ -354,6 +379,13 @@ def load_config(argv: Optional[Sequence[str]] = None,
         if key not in defaults:
             raise _unknown(key, list(defaults) + ["config_path"], "the command line")
         flags[key] = _coerce(key, value, defaults[key], "the command line")
+    if flags.get("pretrained"):
+        if not from_run:
+            raise UserError("setting 'pretrained' is for eval.py and export.py")
+        for key in ("ckpt_file", "output_dir"):
+            if key in flags:
+                raise UserError(f"--pretrained names the run: leave --{key} out")
+        flags["output_dir"] = pretrained_dir(flags["pretrained"])
     values = dict(defaults, **preset_layer)
     run_config = find_run_config(dict(values, **flags)) if from_run else ""
     run = _layer(run_config, defaults, NOT_FROM_RUN, of_run=True) if run_config else {}

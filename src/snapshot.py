@@ -20,7 +20,7 @@ from src.replay_buffer import ReplayBuffer
 # change: both backends hold the same state and compute the same steps.
 RESUME_MAY_CHANGE = {"n_epochs", "resume", "progress_bar", "tensorboard", "save_every_epochs",
                      "keep_checkpoints", "output_dir", "device_target", "device_id", "ckpt_file",
-                     "record", "file_name", "file_format", "learner_backend"}
+                     "record", "file_name", "file_format", "learner_backend", "pretrained"}
 _BUFFER_FIELDS = ("obs", "act", "rew", "next_obs", "terminated")
 
 
