@@ -19,8 +19,13 @@ that the host draws and feeds with the batch. Both backends implement all three.
 Two backends run the same step on the same Parameters (`learner_backend`): `graph` is
 DDPGUpdate in a MindSpore graph, on any device; `native` is one MindSpore Custom op per K steps
 (src/csrc/ddpg_update.cc, CPU only), about 190 kernels per update fewer. Training states,
-checkpoints and statistics are the same for both, so a run may resume on either.
+checkpoints and statistics are the same for both, so a run may resume on either. The native op
+checks every input against its layout (LAYOUT_VERSION) and `Learner.update` checks that it
+advanced the optimizer's step count: either failure is a UserError, never a silent run.
 """
+import ctypes
+import functools
+import threading
 from typing import Dict, Sequence, Tuple
 
 import numpy as np
@@ -31,11 +36,15 @@ from src.environment import EnvSpec
 from src.errors import UserError
 from src.losses import (clip_bounds, l2_penalty, smoothed_target_action, soft_update,
                         td_target)
-from src.native import ENTRY, NativeUnavailable, library_path
+from src.native import ENTRY, LAYOUT_VERSION, NativeUnavailable, library_path, usable_threads
 from src.networks import FINAL_LAYER_INIT, ActorNet, CriticNet, HostActor
 
 # Optimizer scalars that nn.Adam names identically in every instance.
 _OPTIMIZER_SCALARS = ("global_step", "learning_rate", "beta1_power", "beta2_power")
+# Learners' graph calls, one at a time in the process: measured with MindSpore 2.10, two Python
+# threads running graphs at once deadlock (both wait for the GIL under one thread state, graph
+# backend and native alike), and two first calls compiling at once fail.
+_GRAPH_CALLS = threading.Lock()
 
 
 class DDPGNetworks(nn.Cell):
@@ -308,12 +317,28 @@ class MultiStepUpdate(nn.Cell):
         return loss
 
 
+@functools.lru_cache(maxsize=None)
+def native_api(library: str) -> ctypes.CDLL:
+    """The kernel library's C functions. ctypes.CDLL on the path MindSpore's op loads gives the
+    same loaded instance: its error message, its thread pool."""
+    lib = ctypes.CDLL(library)
+    lib.DDPGUpdateLastError.restype = ctypes.c_char_p
+    lib.DDPGUpdateSetThreads.argtypes = [ctypes.c_int]
+    lib.DDPGUpdateSplitCount.restype = ctypes.c_int64
+    return lib
+
+
 class NativeMultiStepUpdate(nn.Cell):
     """MultiStepUpdate's K steps as one Custom op (src/csrc/ddpg_update.cc) that updates
-    DDPGUpdate's Parameters in place: networks, targets, Adam states, counters, statistics."""
+    DDPGUpdate's Parameters in place: networks, targets, Adam states, counters, statistics.
+
+    Call `checked_update` rather than the cell: it turns a failed launch into the kernel's own
+    one-line reason, and notices an op that did not write the Parameters at all.
+    """
 
     def __init__(self, step: DDPGUpdate, cfg, library: str):
         super().__init__(auto_prefix=False)
+        self.library = library
         nets = step.nets
         params = []
         twins = (nets.critic2, nets.critic2_target) if nets.twin else ()
@@ -328,10 +353,11 @@ class NativeMultiStepUpdate(nn.Cell):
         self.params = ParameterTuple(params)
         opt = step.critic_opt
         clip_low, clip_high = clip_bounds(cfg.clip_return, cfg.clip_pos_returns)
-        # The kernel's `Hyper` struct, in order.
-        hyper = [cfg.discount, cfg.reward_scale, clip_low, clip_high, cfg.target_update_tau,
-                 cfg.qf_weight_decay, cfg.policy_weight_decay, float(opt.beta1.asnumpy()),
-                 float(opt.beta2.asnumpy()), float(opt.eps.asnumpy()), cfg.qf_action_layer,
+        # The layout version, then the kernel's `Hyper` struct, in order.
+        hyper = [float(LAYOUT_VERSION), cfg.discount, cfg.reward_scale, clip_low, clip_high,
+                 cfg.target_update_tau, cfg.qf_weight_decay, cfg.policy_weight_decay,
+                 float(opt.beta1.asnumpy()), float(opt.beta2.asnumpy()),
+                 float(opt.eps.asnumpy()), cfg.qf_action_layer,
                  nets.actor.n_layers, len(nets.critic.layers), 1.0 - cfg.target_update_tau,
                  float(nets.twin), cfg.policy_delay, cfg.target_policy_noise,
                  cfg.target_noise_clip]
@@ -342,6 +368,36 @@ class NativeMultiStepUpdate(nn.Cell):
 
     def construct(self, obs, act, rew, next_obs, terminated, *noise):
         return self.op(obs, act, rew, next_obs, terminated, self.hyper, *noise, *self.params)
+
+    def checked_update(self, batches: Sequence[ms.Tensor], counter: Parameter) -> None:
+        """Runs the op on [K, B, ...] `batches` and waits for it. A layout the kernel refuses
+        raises a UserError with its reason; so does an op that left `counter`, the learner's
+        own critic_opt.global_step (every step is a critic step), where it was: MindSpore no
+        longer passing Parameters in place would have the op train copies."""
+        before = int(counter.asnumpy().reshape(-1)[0])
+        try:
+            # The op writes Parameters that MindSpore does not know it writes: wait for it here,
+            # so that nothing (host actor, checkpoints) reads them early, whatever the runtime's
+            # launch mode.
+            self(*batches).asnumpy()
+        except RuntimeError as exc:
+            # MindSpore's message only gives the return value; the kernel kept the reason.
+            reason = native_api(self.library).DDPGUpdateLastError().decode()
+            if not reason:
+                raise
+            raise UserError(reason) from exc
+        after = int(counter.asnumpy().reshape(-1)[0])
+        steps = int(batches[0].shape[0])
+        if after != before + steps:
+            raise UserError(f"native kernel: {counter.name} went from {before} to {after} in a "
+                            f"call of {steps} steps: the op did not update the learner's "
+                            f"Parameters in place (this MindSpore passes copies to Custom ops); "
+                            f"use --learner_backend graph")
+
+    def set_threads(self, n: int) -> int:
+        """Sets the kernel's thread pool to n threads (shared by the process); returns the
+        number in effect."""
+        return native_api(self.library).DDPGUpdateSetThreads(n)
 
 
 BACKENDS = ("auto", "native", "graph")
@@ -354,11 +410,13 @@ def choose_backend(requested: str, device_target: str,
 
     auto takes native where it can run (CPU, one worker, a compiler) and graph elsewhere.
     Data-parallel runs need graph: their gradients are averaged between the backward pass and
-    the optimizer step, inside the graph.
+    the optimizer step, inside the graph. Where native should run but its kernel does not build
+    or load (compiler missing, failing or hung, a library that will not load), the note starts
+    with `warning:`, for the caller to print on a line of its own.
     """
     if requested == "graph":
         return "graph", "", ""
-    reason = ""
+    reason, unexpected = "", False
     if device_target != "CPU":
         reason = f"it runs on CPU only, not on {device_target}"
     elif distributed:
@@ -367,10 +425,12 @@ def choose_backend(requested: str, device_target: str,
         try:
             return "native", library_path(), ""
         except NativeUnavailable as exc:
-            reason = str(exc)
+            reason, unexpected = str(exc), True
     if requested == "native":
         raise UserError(f"learner_backend native is not available: {reason} "
                         f"(use --learner_backend graph)")
+    if unexpected:
+        return "graph", "", f"warning: native learner not used, graph instead: {reason}"
     return "graph", "", f"native not used: {reason}"
 
 
@@ -387,6 +447,7 @@ class Learner:
             cfg.learner_backend, cfg.device_target, cfg.distributed)
         if self.backend == "native":
             self.multi_step = NativeMultiStepUpdate(self.update_cell, cfg, library)
+            self.native_threads = self.multi_step.set_threads(usable_threads())
         else:
             self.multi_step = MultiStepUpdate(self.update_cell)
         self.read_and_reset_stats = ReadAndResetStats(self.update_cell)
@@ -400,12 +461,12 @@ class Learner:
 
         Call `sync_actor` after a phase of updates, before acting again.
         """
-        loss = self.multi_step(*(ms.Tensor(x) for x in batches))
-        if self.backend == "native":
-            # The op writes Parameters that MindSpore does not know it writes: wait for it here,
-            # so that nothing (host actor, checkpoints) reads them early, whatever the runtime's
-            # launch mode.
-            loss.asnumpy()
+        inputs = [ms.Tensor(x) for x in batches]
+        with _GRAPH_CALLS:
+            if self.backend == "native":
+                self.multi_step.checked_update(inputs, self.update_cell.critic_opt.global_step)
+            else:
+                self.multi_step(*inputs)
 
     def sync_actor(self) -> None:
         """Refreshes the host copy of the actor used by `act`."""
@@ -452,9 +513,10 @@ class Learner:
 
     def read_stats(self) -> Dict[str, float]:
         """Returns the statistics accumulated since the last call, and resets them."""
-        sums, max_q, actor_steps = self.read_and_reset_stats()
-        sums, max_q = sums.asnumpy().astype(np.float64), float(max_q.asnumpy())
-        actor_steps = float(actor_steps.asnumpy())
+        with _GRAPH_CALLS:
+            sums, max_q, actor_steps = self.read_and_reset_stats()
+            sums, max_q = sums.asnumpy().astype(np.float64), float(max_q.asnumpy())
+            actor_steps = float(actor_steps.asnumpy())
         n = sums[STAT_FIELDS.index("steps")]
         if n == 0:
             return {"AverageQ": np.nan, "MaxQ": np.nan, "AverageY": np.nan,

@@ -13,6 +13,12 @@
 // their own buffers. The maths mirrors src/learner.py's DDPGUpdate step for step, TD3's switches
 // included (twin critics, delayed actor and target updates, target policy smoothing); tests
 // compare the two (tests/test_native.py, tests/test_td3.py).
+//
+// Every call first checks what it was given against kLayoutVersion's layout (count, dtypes,
+// ranks and shapes of every tensor, layers that chain, moments shaped as their parameters),
+// before it reads a value or writes a byte: a mismatch returns 1 and leaves one line for
+// DDPGUpdateLastError, which src/learner.py shows as its `error:` line. Calls run one at a time
+// (two learners in one process, two Python threads), and a forked child gets a pool of its own.
 #include <pthread.h>
 #include <sched.h>
 
@@ -22,9 +28,11 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -34,6 +42,10 @@
 #else
 #define CPU_RELAX() std::this_thread::yield()
 #endif
+
+// The order and meaning of the op's inputs (src/learner.py's NativeMultiStepUpdate); src/native.py
+// puts it in the cache key, so a library built for another layout is never loaded.
+constexpr int kLayoutVersion = 2;
 
 // oneDNN's C API (row-major sgemm); MindSpore's build sets no thread pool of its own, so it
 // runs on the calling thread.
@@ -95,7 +107,8 @@ class Pool {
     // A worker that claimed a task and then lost its core (another process wants it) leaves
     // the caller waiting for a scheduler time slice; for a while, run everything on the caller.
     auto now = std::chrono::steady_clock::now();
-    if (now - idle > std::chrono::microseconds(500)) alone_until_ = now + std::chrono::milliseconds(100);
+    if (now - idle > std::chrono::microseconds(500))
+      alone_until_ = now + std::chrono::milliseconds(100);
     in_parallel_.store(false);
   }
   bool Contended() const { return std::chrono::steady_clock::now() < alone_until_; }
@@ -149,17 +162,50 @@ class Pool {
 };
 
 // Threads = the cores this process may run on (taskset pins a run to one), at most 8: these
-// products are too small to gain from more.
+// products are too small to gain from more. Python sets its own count (DDPGUpdateSetThreads).
 int UsableCores() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
   return std::max(1, std::min(8, CPU_COUNT(&set)));
 }
 
+// One op at a time in the process: the pool (one job at a time), the workspace and the
+// profile counters are shared, and two learners updating from two Python threads would
+// otherwise interleave in them. Also held while the pool is replaced and across fork().
+std::mutex g_op_mu;
+Pool *g_pool = nullptr;  // created on first use; under g_op_mu
+int g_threads = 0;       // the pool size asked for; 0: UsableCores()
+int64_t g_splits = 0;    // products and ranges cut into per-thread blocks (tests read it)
+
 Pool &ThePool() {
-  static Pool *pool = new Pool(UsableCores());  // never destroyed: workers outlive main's exit
-  return *pool;
+  if (!g_pool) g_pool = new Pool(g_threads > 0 ? g_threads : UsableCores());
+  return *g_pool;
 }
+
+// fork() copies only the forking thread: the child must neither wait on a mutex that another
+// thread held at that moment, nor hand work to workers that do not exist there. So the fork
+// waits for a running op to end, and the child drops (leaks: its threads cannot be joined) the
+// parent's pool and builds its own on first use.
+void BeforeFork() { g_op_mu.lock(); }
+void AfterForkInParent() { g_op_mu.unlock(); }
+void AfterForkInChild() {
+  g_pool = nullptr;
+  g_op_mu.unlock();
+}
+const bool g_fork_handlers =
+    pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild) == 0;
+
+// Stops the workers when the library is unloaded or the process exits, so that no thread runs
+// code that is gone (src/native.py also links with -z nodelete, which keeps the library
+// loaded); skipped if an op is still running then (a daemon thread's), which keeps its pool.
+struct PoolShutdown {
+  ~PoolShutdown() {
+    if (!g_op_mu.try_lock()) return;
+    delete g_pool;
+    g_pool = nullptr;
+    g_op_mu.unlock();
+  }
+} g_pool_shutdown;
 
 // Splits rows [0, n) of an [n, cols] array into one contiguous range per thread, when the array
 // is large enough to pay for waking the pool.
@@ -170,6 +216,7 @@ void ParallelRange(int64_t n, int64_t cols, const std::function<void(int64_t, in
     fn(0, n);
     return;
   }
+  ++g_splits;
   pool.parallel_for(parts, [&](int i, int total) { fn(n * i / total, n * (i + 1) / total); });
 }
 
@@ -215,6 +262,7 @@ void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int
   }
   const bool by_rows = M >= N;
   const int64_t D = by_rows ? M : N;
+  ++g_splits;
   pool.parallel_for(parts, [&](int i, int n) {
     // Block edges on multiples of 16 floats (a 64-byte cache line).
     int64_t lo = D * i / n / 16 * 16, hi = i + 1 == n ? D : D * (i + 1) / n / 16 * 16;
@@ -404,7 +452,8 @@ void AdamAndSoftUpdate(const Mlp &net, Grads &g, float decay, Adam &opt, int fir
 }
 
 // Settings, in the order src/learner.py's NativeMultiStepUpdate packs them into its `hyper`
-// input.
+// input after hyper[0], the layout version: kHyperFixed values, then the actor's center and
+// half range (act_dim each).
 struct Hyper {
   float discount, reward_scale, clip_low, clip_high, tau, qf_decay, policy_decay, beta1, beta2,
       eps;
@@ -414,71 +463,197 @@ struct Hyper {
   float target_noise, noise_clip;  // TD3's target policy smoothing (off at 0)
   const float *center, *half_range;
 };
+constexpr int64_t kHyperFixed = 19;
+constexpr int kMaxLayers = 64;  // more is surely a packing error, and keeps the counts small
 
-// Scratch memory kept between calls (one learner per process uses this op at a time).
+// Scratch memory kept between calls (calls run one at a time: g_op_mu).
 struct Workspace {
   Pass actor, actor_target, critic, critic_target, critic_pi, critic2, critic2_target;
   Grads critic_grads, critic2_grads, actor_grads;
   std::vector<float> next_action, tanh_out, action, y, dq, da, dscratch;
 };
 
+// ------------------------------------------------------------------------------------------
+// Errors. An aot kernel can only return non-zero (MindSpore then raises a RuntimeError naming
+// the number), so the reason is kept here, for src/learner.py to read (DDPGUpdateLastError).
+std::string g_error;  // the last call's failure, "" after a call that ran; under g_op_mu
+
+bool Fail(const std::string &message) {
+  g_error = "native kernel: " + message;
+  return false;
+}
+
+std::string Num(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+std::string Dims(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + (shape[i] < 0 ? std::string("*") : std::to_string(shape[i]));
+  return s + "]";
+}
+
+const char kF32[] = "float32", kI32[] = "int32";
+
+// The op's tensors as MindSpore passes them: the inputs, then the output. A tensor's data is
+// handed out only by Expect*, after its dtype and shape have been checked.
+class Tensors {
+ public:
+  Tensors(int n, void **data, int *ndims, int64_t **shapes, const char **dtypes)
+      : n_(data && ndims && shapes && dtypes ? n : -1), data_(data), ndims_(ndims),
+        shapes_(shapes), dtypes_(dtypes) {}
+  int count() const { return n_; }  // -1: no arrays
+
+  // Tensor i's data if it has `dtype` and `shape` (-1: any size >= 1); else nullptr and the
+  // error names it as input i, `role`.
+  template <typename T>
+  T *Expect(int i, const std::string &role, const char *dtype,
+            const std::vector<int64_t> &shape) const {
+    std::vector<int64_t> got = Shape(i);
+    bool same = got.size() == shape.size();
+    for (size_t d = 0; same && d < got.size(); ++d)
+      same = shape[d] < 0 ? got[d] >= 1 : got[d] == shape[d];
+    if (!CheckDtype(i, role, dtype)) return nullptr;
+    if (!same) {
+      Fail(Name(i, role) + " has shape " + Dims(got) + ", expected " + Dims(shape));
+      return nullptr;
+    }
+    return Data<T>(i, role);
+  }
+  // A single element (nn.Adam keeps its scalars as [] or [1]).
+  template <typename T>
+  T *ExpectOne(int i, const std::string &role, const char *dtype) const {
+    std::vector<int64_t> got = Shape(i);
+    int64_t elements = 1;
+    for (int64_t d : got) elements *= d;
+    if (!CheckDtype(i, role, dtype)) return nullptr;
+    if (elements != 1) {
+      Fail(Name(i, role) + " has shape " + Dims(got) + ", expected one element");
+      return nullptr;
+    }
+    return Data<T>(i, role);
+  }
+  // Dimension d of tensor i, which Expect has checked to have it.
+  int64_t Dim(int i, int d) const { return shapes_[i][d]; }
+
+ private:
+  std::vector<int64_t> Shape(int i) const {
+    if (ndims_[i] <= 0 || !shapes_[i]) return {};
+    return std::vector<int64_t>(shapes_[i], shapes_[i] + ndims_[i]);
+  }
+  std::string Name(int i, const std::string &role) const {
+    return (i + 1 == n_ ? "output" : "input " + std::to_string(i)) + " (" + role + ")";
+  }
+  bool CheckDtype(int i, const std::string &role, const char *dtype) const {
+    const char *got = dtypes_[i] ? dtypes_[i] : "none";
+    if (std::strcmp(got, dtype) == 0) return true;
+    return Fail(Name(i, role) + " has dtype " + got + ", expected " + dtype);
+  }
+  template <typename T>
+  T *Data(int i, const std::string &role) const {
+    if (!data_[i]) Fail(Name(i, role) + " has no data");
+    return static_cast<T *>(data_[i]);
+  }
+
+  int n_;
+  void **data_;
+  int *ndims_;
+  int64_t **shapes_;
+  const char **dtypes_;
+};
+
+// hyper[i] as an integer in [lo, hi] (hyper is float32: the layer counts, switches, delay).
+bool IntSetting(const float *h, int i, const char *name, int lo, int hi, int *out) {
+  float v = h[i];
+  if (!(v >= lo && v <= hi) || v != std::floor(v))
+    return Fail("hyper[" + std::to_string(i) + "] (" + name + ") is " + Num(v) +
+                ", expected an integer in [" + std::to_string(lo) + ", " +
+                std::to_string(hi) + "]");
+  *out = static_cast<int>(v);
+  return true;
+}
+
 class Step {
  public:
-  Step(int nparam, void **params, int *ndims, int64_t **shapes) {
-    auto f = [&](int i) { return static_cast<float *>(params[i]); };
-    K_ = shapes[0][0];
-    B_ = shapes[0][1];
-    obs_dim_ = shapes[0][2];
-    act_dim_ = shapes[1][2];
-    const float *h = f(5);
-    hp_ = {h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9],
-           static_cast<int>(h[10]), static_cast<int>(h[11]), static_cast<int>(h[12]),
-           h[13], static_cast<int>(h[14]), static_cast<int>(h[15]), h[16], h[17],
-           h + 18, h + 18 + act_dim_};
+  // Checks every tensor against the layout that `hyper` describes and takes their pointers, in
+  // NativeMultiStepUpdate's order; false (the error set) at the first mismatch.
+  bool Bind(const Tensors &t) {
+    const int n = t.count();
+    if (n < 0) return Fail("called without the arrays of tensors, shapes and dtypes");
+    if (n < 7)
+      return Fail("got " + std::to_string(n) + " tensors (inputs and output), expected at least 7");
+    // hyper first: its values say what the other inputs must be.
+    const float *h = t.Expect<const float>(5, "hyper", kF32, {-1});
+    if (!h) return false;
+    const int64_t hyper_len = t.Dim(5, 0);
+    if (h[0] != static_cast<float>(kLayoutVersion))
+      return Fail("hyper[0], the layout version of src/learner.py's inputs, is " +
+                  Num(h[0]) + ", this kernel reads layout " +
+                  std::to_string(kLayoutVersion) + " (src/learner.py and " +
+                  "src/csrc/ddpg_update.cc are from different versions)");
+    if (!(obs_ = t.Expect<const float>(0, "obs", kF32, {-1, -1, -1}))) return false;
+    K_ = t.Dim(0, 0);
+    B_ = t.Dim(0, 1);
+    obs_dim_ = t.Dim(0, 2);
+    if (!(act_ = t.Expect<const float>(1, "act", kF32, {K_, B_, -1}))) return false;
+    act_dim_ = t.Dim(1, 2);
+    if (!(rew_ = t.Expect<const float>(2, "rew", kF32, {K_, B_})) ||
+        !(next_ = t.Expect<const float>(3, "next_obs", kF32, {K_, B_, obs_dim_})) ||
+        !(term_ = t.Expect<const float>(4, "terminated", kF32, {K_, B_})))
+      return false;
+    if (hyper_len != kHyperFixed + 2 * act_dim_)
+      return Fail("input 5 (hyper) has " + std::to_string(hyper_len) + " values, expected " +
+                  std::to_string(kHyperFixed + 2 * act_dim_) + " (" +
+                  std::to_string(kHyperFixed) + " settings, then the center and half range of " +
+                  std::to_string(act_dim_) + " action dimensions)");
+    hp_ = {h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], 0, 0, 0, h[14], 0, 0,
+           h[17], h[18], h + kHyperFixed, h + kHyperFixed + act_dim_};
+    if (!IntSetting(h, 12, "actor layers", 1, kMaxLayers, &hp_.actor_layers) ||
+        !IntSetting(h, 13, "critic layers", 1, kMaxLayers, &hp_.critic_layers) ||
+        !IntSetting(h, 11, "qf_action_layer", 0, hp_.critic_layers - 1, &hp_.critic_join) ||
+        !IntSetting(h, 15, "twin_critics", 0, 1, &hp_.twin) ||
+        !IntSetting(h, 16, "policy_delay", 1, 1 << 30, &hp_.delay))
+      return false;
+    const bool noise = hp_.target_noise > 0.0f;
+    const int A = hp_.actor_layers, C = hp_.critic_layers, critics = hp_.twin ? 2 : 1;
+    // Inputs: batches and hyper, noise, networks (two tensors a layer), two Adams (moment1 and
+    // moment2 of each tensor, then four scalars), two statistics, TD3's two counters; + output.
+    const int expected = 6 + noise + 2 * (2 * A) + 2 * critics * (2 * C) + (2 * 2 * A + 4) +
+                         (2 * 2 * C * critics + 4) + 2 + (hp_.delay > 1 ? 2 : 0);
+    if (n - 1 != expected)
+      return Fail("got " + std::to_string(n - 1) + " inputs, expected " +
+                  std::to_string(expected) + " for " + std::to_string(A) + " actor layers, " +
+                  std::to_string(C) + " critic layers, " + std::to_string(critics) +
+                  " critic(s), policy_delay " + std::to_string(hp_.delay) +
+                  (noise ? ", with" : ", without") + " target noise");
     int at = 6;
-    if (hp_.target_noise > 0.0f) noise_ = f(at++);  // standard normal, [K, B, act_dim]
-    auto mlp = [&](int layers, int join) {
-      Mlp net;
-      net.join = join;
-      net.extra = join >= 0 ? act_dim_ : 0;
-      for (int i = 0; i < layers; ++i, at += 2) {
-        net.w.push_back(f(at));
-        net.b.push_back(f(at + 1));
-        net.out.push_back(shapes[at][0]);
-        net.in.push_back(shapes[at][1]);
-      }
-      return net;
-    };
-    actor_ = mlp(hp_.actor_layers, -1);
-    actor_target_ = mlp(hp_.actor_layers, -1);
-    critic_ = mlp(hp_.critic_layers, hp_.critic_join);
-    critic_target_ = mlp(hp_.critic_layers, hp_.critic_join);
-    if (hp_.twin) {
-      critic2_ = mlp(hp_.critic_layers, hp_.critic_join);
-      critic2_target_ = mlp(hp_.critic_layers, hp_.critic_join);
-    }
-    auto adam = [&](int layers) {
-      Adam opt;
-      for (int i = 0; i < 2 * layers; ++i) opt.m.push_back(f(at++));
-      for (int i = 0; i < 2 * layers; ++i) opt.v.push_back(f(at++));
-      opt.beta1_power = f(at++);
-      opt.beta2_power = f(at++);
-      opt.global_step = static_cast<int32_t *>(params[at++]);
-      opt.lr = f(at++);
-      return opt;
-    };
-    actor_opt_ = adam(hp_.actor_layers);
-    critic_opt_ = adam(hp_.critic_layers * (hp_.twin ? 2 : 1));  // one Adam for both critics
-    stat_sum_ = f(at++);
-    stat_max_q_ = f(at++);
-    if (hp_.delay > 1) {
-      critic_steps_ = static_cast<int32_t *>(params[at++]);
-      stat_actor_steps_ = f(at++);
-    }
-    loss_out_ = f(at++);
-    ok_ = at == nparam;
+    if (noise && !(noise_ = t.Expect<const float>(at++, "noise", kF32, {K_, B_, act_dim_})))
+      return false;
+    std::vector<Mlp *> critic_nets = {&critic_};
+    if (hp_.twin) critic_nets.push_back(&critic2_);
+    const bool nets_ok =
+        BindMlp(t, at, "actor", A, -1, act_dim_, nullptr, &actor_) &&
+        BindMlp(t, at, "actor_target", A, -1, act_dim_, &actor_, &actor_target_) &&
+        BindMlp(t, at, "critic", C, hp_.critic_join, 1, nullptr, &critic_) &&
+        BindMlp(t, at, "critic_target", C, hp_.critic_join, 1, &critic_, &critic_target_) &&
+        (!hp_.twin ||
+         (BindMlp(t, at, "critic2", C, hp_.critic_join, 1, &critic_, &critic2_) &&
+          BindMlp(t, at, "critic2_target", C, hp_.critic_join, 1, &critic_, &critic2_target_)));
+    if (!nets_ok || !BindAdam(t, at, "actor_opt", {&actor_}, &actor_opt_) ||
+        !BindAdam(t, at, "critic_opt", critic_nets, &critic_opt_))  // one Adam for both critics
+      return false;
+    if (!(stat_sum_ = t.Expect<float>(at++, "stats.sum", kF32, {5})) ||
+        !(stat_max_q_ = t.ExpectOne<float>(at++, "stats.max_q", kF32)))
+      return false;
+    if (hp_.delay > 1 &&
+        (!(critic_steps_ = t.ExpectOne<int32_t>(at++, "schedule.critic_steps", kI32)) ||
+         !(stat_actor_steps_ = t.ExpectOne<float>(at++, "stats.actor_steps", kF32))))
+      return false;
+    return (loss_out_ = t.ExpectOne<float>(at, "the loss", kF32)) != nullptr;
   }
-  bool ok() const { return ok_; }
 
   void Run(Workspace &ws) {
     Timed timed(kTotal);
@@ -486,6 +661,59 @@ class Step {
     float loss = 0.0f;
     for (int64_t k = 0; k < K_; ++k) loss = One(ws, k);
     *loss_out_ = loss;
+  }
+
+ private:
+  // `layers` dense layers of `name` from input `at` on: weight [out_i, in_i] and bias [out_i],
+  // layer 0 reading the observation, each next layer the previous one's output (with the
+  // action appended at layer `join`), the last giving `last_out`; with `like`, shaped as it.
+  bool BindMlp(const Tensors &t, int &at, const std::string &name, int layers, int join,
+               int64_t last_out, const Mlp *like, Mlp *net) {
+    net->join = join;
+    net->extra = join >= 0 ? act_dim_ : 0;
+    for (int i = 0; i < layers; ++i, at += 2) {
+      const std::string layer = name + " layer " + std::to_string(i);
+      int64_t in = (i == 0 ? obs_dim_ : net->out[i - 1]) + (i == join ? act_dim_ : 0);
+      int64_t out = i + 1 == layers ? last_out : like ? like->out[i] : -1;
+      float *w = t.Expect<float>(at, layer + " weight", kF32, {out, in});
+      if (!w) return false;
+      out = t.Dim(at, 0);
+      float *b = t.Expect<float>(at + 1, layer + " bias", kF32, {out});
+      if (!b) return false;
+      net->w.push_back(w);
+      net->b.push_back(b);
+      net->out.push_back(out);
+      net->in.push_back(in);
+    }
+    return true;
+  }
+
+  // nn.Adam's state for the tensors of `nets`, in order: every moment1, every moment2 (each
+  // shaped as its parameter), beta1_power, beta2_power, global_step (int32), learning_rate.
+  bool BindAdam(const Tensors &t, int &at, const std::string &name,
+                const std::vector<Mlp *> &nets, Adam *opt) {
+    const char *names[] = {"critic", "critic2"};
+    for (int moment = 1; moment <= 2; ++moment) {
+      for (size_t k = 0; k < nets.size(); ++k) {
+        const Mlp &net = *nets[k];
+        const std::string of = nets[k] == &actor_ ? "actor" : names[k];
+        for (int i = 0; i < net.layers(); ++i) {
+          for (int part = 0; part < 2; ++part, ++at) {
+            const std::string role = "moment" + std::to_string(moment) + " of " + of +
+                                     " layer " + std::to_string(i) + (part ? " bias" : " weight");
+            std::vector<int64_t> shape = {net.out[i]};
+            if (!part) shape.push_back(net.in[i]);
+            float *m = t.Expect<float>(at, role, kF32, shape);
+            if (!m) return false;
+            (moment == 1 ? opt->m : opt->v).push_back(m);
+          }
+        }
+      }
+    }
+    return (opt->beta1_power = t.ExpectOne<float>(at++, name + ".beta1_power", kF32)) &&
+           (opt->beta2_power = t.ExpectOne<float>(at++, name + ".beta2_power", kF32)) &&
+           (opt->global_step = t.ExpectOne<int32_t>(at++, name + ".global_step", kI32)) &&
+           (opt->lr = t.ExpectOne<float>(at++, name + ".learning_rate", kF32));
   }
 
  private:
@@ -629,19 +857,17 @@ class Step {
   const float *in_next_(int64_t k) const { return next_ + k * B_ * obs_dim_; }
   const float *in_term_(int64_t k) const { return term_ + k * B_; }
 
- public:
+ private:
   const float *obs_ = nullptr, *act_ = nullptr, *rew_ = nullptr, *next_ = nullptr,
               *term_ = nullptr;
-
- private:
-  int64_t K_, B_, obs_dim_, act_dim_;
-  Hyper hp_;
+  int64_t K_ = 0, B_ = 0, obs_dim_ = 0, act_dim_ = 0;
+  Hyper hp_{};
   Mlp actor_, actor_target_, critic_, critic_target_, critic2_, critic2_target_;
-  Adam actor_opt_, critic_opt_;
+  Adam actor_opt_{}, critic_opt_{};
   const float *noise_ = nullptr;
   int32_t *critic_steps_ = nullptr;
-  float *stat_sum_, *stat_max_q_, *stat_actor_steps_ = nullptr, *loss_out_;
-  bool ok_ = false;
+  float *stat_sum_ = nullptr, *stat_max_q_ = nullptr, *stat_actor_steps_ = nullptr,
+        *loss_out_ = nullptr;
 };
 
 }  // namespace
@@ -650,18 +876,10 @@ extern "C" int DDPGUpdate(int nparam, void **params, int *ndims, int64_t **shape
                           const char **dtypes, void *stream, void *extra) {
   (void)stream;
   (void)extra;
-  if (nparam < 7 || ndims[0] != 3 || ndims[1] != 3) return 1;
-  for (int i = 0; i < nparam; ++i) {
-    bool is_int = std::strcmp(dtypes[i], "int32") == 0;
-    if (!is_int && std::strcmp(dtypes[i], "float32") != 0) return 1;
-  }
-  Step step(nparam, params, ndims, shapes);
-  if (!step.ok()) return 1;
-  step.obs_ = static_cast<const float *>(params[0]);
-  step.act_ = static_cast<const float *>(params[1]);
-  step.rew_ = static_cast<const float *>(params[2]);
-  step.next_ = static_cast<const float *>(params[3]);
-  step.term_ = static_cast<const float *>(params[4]);
+  std::lock_guard<std::mutex> lock(g_op_mu);
+  g_error.clear();
+  Step step;
+  if (!step.Bind(Tensors(nparam, params, ndims, shapes, dtypes))) return 1;
   static Workspace ws;
 #if defined(__x86_64__)
   const unsigned int csr = _mm_getcsr();  // the calling thread is MindSpore's: restore it after
@@ -674,13 +892,49 @@ extern "C" int DDPGUpdate(int nparam, void **params, int *ndims, int64_t **shape
   return 0;
 }
 
+// Why the last call returned non-zero ("" if it ran), one line; valid until this thread's next
+// call of it.
+extern "C" const char *DDPGUpdateLastError() {
+  thread_local std::string copy;
+  std::lock_guard<std::mutex> lock(g_op_mu);
+  copy = g_error;
+  return copy.c_str();
+}
+
 // Number of threads the update runs on (for logs and tests).
-extern "C" int DDPGUpdateThreads() { return ThePool().get_num_threads(); }
+extern "C" int DDPGUpdateThreads() {
+  std::lock_guard<std::mutex> lock(g_op_mu);
+  return ThePool().get_num_threads();
+}
+
+// Sets the number of threads (n < 1: the cores this process may use, at most 8), replacing the
+// pool between calls; returns the number now in effect.
+extern "C" int DDPGUpdateSetThreads(int n) {
+  std::lock_guard<std::mutex> lock(g_op_mu);
+  g_threads = n < 1 ? 0 : std::min(n, 256);
+  const int want = g_threads > 0 ? g_threads : UsableCores();
+  if (g_pool && g_pool->get_num_threads() != want) {
+    delete g_pool;  // idle: no call runs while g_op_mu is held
+    g_pool = nullptr;
+  }
+  return ThePool().get_num_threads();
+}
+
+// How many products and element ranges have been cut into per-thread blocks so far: tests
+// check that their shapes reach the thread pool.
+extern "C" int64_t DDPGUpdateSplitCount() {
+  std::lock_guard<std::mutex> lock(g_op_mu);
+  return g_splits;
+}
 
 // Profiling switch and read-out: seconds in large products (every dimension >= 64), small
 // products, Adam + soft updates, the whole op, then the number of steps; reading resets.
-extern "C" void DDPGUpdateSetProfiling(int on) { g_profiling = on != 0; }
+extern "C" void DDPGUpdateSetProfiling(int on) {
+  std::lock_guard<std::mutex> lock(g_op_mu);
+  g_profiling = on != 0;
+}
 extern "C" void DDPGUpdateReadProfile(double *out) {
+  std::lock_guard<std::mutex> lock(g_op_mu);
   for (int i = 0; i < kSlots; ++i) {
     out[i] = g_profile[i];
     g_profile[i] = 0.0;
