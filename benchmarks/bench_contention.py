@@ -37,7 +37,6 @@ import ctypes
 import datetime
 import json
 import os
-import platform
 import select
 import statistics
 import subprocess
@@ -50,7 +49,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench_learner import Parser, SETTLE_S, package_name  # noqa: E402
+from bench_learner import Parser, SETTLE_S, cpu_model, package_name  # noqa: E402
 from src.errors import UserError, run_cli  # noqa: E402
 
 SCENARIOS = ("alone", "pinned_pair", "unpinned_pair", "busy", "niced_busy", "cgroup_1cpu")
@@ -286,21 +285,6 @@ def run_scenario(scenario: str, which: str, args, cpus: Sequence[int],
         for c in contenders:
             c.send("go")
         return [c.receive() for c in contenders]
-
-
-def cpu_model() -> str:
-    """/proc/cpuinfo's model name with its family and model numbers (a VM may show only
-    "AMD EPYC": the numbers tell the generation)."""
-    fields = {}
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                fields.setdefault(key.strip(), value.strip())
-    name = fields.get("model name") or platform.processor() or platform.machine()
-    if "cpu family" in fields and "model" in fields:
-        name += f" (family {fields['cpu family']}, model {fields['model']})"
-    return name
 
 
 def _median(values: List[float]) -> float:

@@ -32,8 +32,10 @@ of the four network passes, same shapes), back to back in one MindSpore graph an
 PyTorch: a floor under the full update's time that no fusing removes.
 """
 import argparse
+import contextlib
 import json
 import os
+import platform
 import statistics
 import sys
 import time
@@ -54,6 +56,21 @@ DISCOUNT, TAU, LR = 0.99, 0.005, 1e-3  # default_config.yaml's values, used by e
 # A pause between contenders: worker pools may spin for a moment after their work (Eigen's,
 # which XLA uses, does), and should not take the cores from the next contender's timed run.
 SETTLE_S = 0.02
+
+
+def cpu_model() -> str:
+    """/proc/cpuinfo's model name with its family and model numbers (a VM may show only
+    "AMD EPYC": the numbers tell the generation)."""
+    fields = {}
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 class Parser(argparse.ArgumentParser):

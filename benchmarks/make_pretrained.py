@@ -15,7 +15,6 @@ import argparse
 import csv
 import datetime
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -26,6 +25,8 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_learner import cpu_model  # noqa: E402
 from src.checkpoint import ACTOR_TARGET_CKPT, ENV_SPACES, MANIFEST, file_sha256  # noqa: E402
 from src.config import PRETRAINED_ROOT, RUN_CONFIG  # noqa: E402
 
@@ -43,17 +44,6 @@ def run_eval(args: List[str]) -> Tuple[List[float], float]:
     returns = [float(m.group(2)) for line in lines if (m := _EPISODE.match(line))]
     avg = [float(m.group(1)) for line in lines if (m := _AVG.match(line))]
     return returns, avg[-1]
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def main() -> int:
@@ -99,7 +89,7 @@ def main() -> int:
         "returns": [round(r, 4) for r in returns],
         "sha256": manifest["sha256"],
         "made": f"{datetime.date.today().isoformat()}, MindSpore {mindspore.__version__}, "
-                f"{cpu_name()}",
+                f"{cpu_model()}",
     }
     with open(os.path.join(out, MANIFEST), "w", encoding="utf-8") as f:
         yaml.safe_dump(manifest, f, sort_keys=False)

@@ -311,13 +311,11 @@ def pretrained_dir(name: str) -> str:
 
 
 def run_dir(values: Dict[str, Any]) -> str:
-    """The run directory eval.py and export.py read: pretrained/NAME for --pretrained, that of
-    --ckpt_file, else output_dir.
+    """The run directory eval.py and export.py read: that of --ckpt_file, else output_dir
+    (which --pretrained NAME sets to pretrained/NAME, see load_config).
 
     The one place that decides it: another way of naming a run belongs here.
     """
-    if values.get("pretrained"):
-        return pretrained_dir(values["pretrained"])
     if values["ckpt_file"]:
         return os.path.dirname(values["ckpt_file"]) or "."
     return values["output_dir"]

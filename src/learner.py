@@ -447,7 +447,7 @@ class Learner:
             cfg.learner_backend, cfg.device_target, cfg.distributed)
         if self.backend == "native":
             self.multi_step = NativeMultiStepUpdate(self.update_cell, cfg, library)
-            self.native_threads = self.multi_step.set_threads(usable_threads())
+            self.multi_step.set_threads(usable_threads())
         else:
             self.multi_step = MultiStepUpdate(self.update_cell)
         self.read_and_reset_stats = ReadAndResetStats(self.update_cell)

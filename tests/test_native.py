@@ -18,7 +18,7 @@ from src.config import load_config
 from src.environment import EnvSpec
 from src.errors import UserError, run_cli
 from src.exploration import target_smoothing_noise
-from src.learner import Learner, choose_backend
+from src.learner import Learner, choose_backend, native_api
 from src.native import library_path
 
 SMALL = ["--policy_hidden_sizes", "[8, 6]", "--qf_hidden_sizes", "[8, 6]"]
@@ -172,9 +172,7 @@ def _shipped_batches(shape: str, algorithm: str, k: int, seed: int):
 
 def _kernel() -> ctypes.CDLL:
     """The kernel library's C API: the instance MindSpore's op has loaded."""
-    lib = ctypes.CDLL(library_path())
-    lib.DDPGUpdateSplitCount.restype = ctypes.c_int64
-    return lib
+    return native_api(library_path())
 
 
 @pytest.fixture
@@ -399,7 +397,6 @@ def test_two_threads_calling_the_kernel_at_once_equal_each_alone(kernel):
 
 def test_the_kernel_checks_its_entry_arguments(kernel):
     """Called without its arrays or with too few tensors, the kernel returns 1 and says why."""
-    kernel.DDPGUpdateLastError.restype = ctypes.c_char_p
     assert kernel.DDPGUpdate(3, None, None, None, None, None, None) == 1
     assert kernel.DDPGUpdateLastError() == (b"native kernel: called without the arrays of "
                                             b"tensors, shapes and dtypes")
