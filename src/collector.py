@@ -90,7 +90,9 @@ class Collector:
         """Puts every copy back where `logs` say (after `start`); returns the observations.
         A copy whose log says "restart" begins a new episode: its return starts from 0."""
         self.envs.set_attr("restore_log", logs)
-        self.obs = np.stack(self.envs.call("rebuild")).astype(np.float32)
+        # The env's own dtype, as `start` and `collect` keep it: MuJoCo observations are
+        # float64, and a cast here would make a replayed state differ from the saved one.
+        self.obs = np.stack(self.envs.call("rebuild"))
         restart = np.array([bool(log.get("restart")) for log in logs])
         # A replayed episode has taken one step per logged action (none after a restart).
         self.episode_lengths = np.array([len(log["actions"]) for log in logs], np.int64)

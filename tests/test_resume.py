@@ -119,3 +119,17 @@ def test_resume_refuses_changed_settings_and_unasked_overwrite(tmp_path, referen
     res = run_cli("train.py", "--output_dir", str(tmp_path), *RUN, "--resume",
                   str(tmp_path / "state" / "nope"))
     assert res.returncode == 2 and "training state not found" in res.stderr
+
+
+def test_mujoco_run_resumes_to_the_same_run(tmp_path):
+    # MuJoCo observations are float64 (Pendulum's are float32): the saved state keeps them in
+    # that dtype, and the replayed episode (100 logged actions, mid-episode) must match it.
+    run = [*RUN, "--env_id", "HalfCheetah-v5", "--num_envs", "1", "--exploration", "gaussian"]
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    assert run_cli("train.py", "--output_dir", str(whole), *run, "--n_epochs", "2").returncode == 0
+    assert run_cli("train.py", "--output_dir", str(part), *run, "--n_epochs", "1").returncode == 0
+    res = run_cli("train.py", "--output_dir", str(part), *run, "--n_epochs", "2",
+                  "--resume", "auto")
+    assert res.returncode == 0, res.stderr
+    assert "resumed from" in res.stdout
+    _assert_same_run(part, whole)
