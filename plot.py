@@ -1,9 +1,11 @@
 """Draw learning curves from one or several runs' progress.csv files.
 
     python plot.py [LABEL=]RUNS [[LABEL=]RUNS ...] [--out curves.png] [--metric COLUMN]
+        [--every_seed]
 
 RUNS is a run directory, a progress.csv file, or a glob of them (quote it); the runs one
-argument matches are seeds of one curve, drawn as their mean +- one standard deviation.
+argument matches are seeds of one curve, drawn as their mean +- one standard deviation
+(--every_seed: and each seed as a thin line).
 Example: python plot.py "default=output/seed_*" "paper=paper/seed_*" --out pendulum.png
 """
 import argparse
@@ -26,6 +28,8 @@ def main(argv) -> int:
     parser.add_argument("--out", default="curves.png", help="PNG file to write")
     parser.add_argument("--metric", default=Y, help="progress.csv column to plot")
     parser.add_argument("--title", default="DDPG learning curves")
+    parser.add_argument("--every_seed", action="store_true",
+                        help="also draw each run of a group as a thin line")
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
     args = parser.parse_args(argv)
     groups = {}
@@ -42,7 +46,7 @@ def main(argv) -> int:
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(out_dir):
         raise UserError(f"directory of --out does not exist: {out_dir}")
-    plot_curves(groups, args.out, args.title, args.metric)
+    plot_curves(groups, args.out, args.title, args.metric, args.every_seed)
     print(f"wrote {args.out} ({', '.join(f'{k}: {len(v)} runs' for k, v in groups.items())})")
     return 0
 

@@ -28,7 +28,9 @@ scenario (summed over the pair), the native kernel's pool size (DDPGUpdateThread
 process, and the ratios the issue asks for: unpinned pair / pinned pair, and the slowdown
 (alone / beside) next to a busy loop for this package against the JAX peer. Each process's line
 also gives its CPU time over wall time in the timed window (above the useful work: spinning)
-and its threads' involuntary context switches (a thread that lost its core while running).
+and its threads' involuntary context switches (a thread that lost its core while running);
+for this package, the kernel pool's jobs in the window, how many ended late (a worker lost its
+core), and how many the caller ran alone because a recent one was late.
 Rates are of the update alone, not of training (no environment, buffer or acting).
 """
 import argparse
@@ -70,6 +72,15 @@ def join_cgroup(procs_file: str) -> None:
     library starts a thread or reads the CPU limit."""
     with open(procs_file, "w", encoding="utf-8") as f:
         f.write(str(os.getpid()))
+
+
+def pool_stats() -> List[int]:
+    """The native kernel's pool counters in this process: jobs handed to the pool, jobs that
+    ended late (a worker lost its core), jobs run on the caller alone after a late one."""
+    from src.native import library_path
+    out = (ctypes.c_int64 * 3)()
+    ctypes.CDLL(library_path()).DDPGUpdatePoolStats(out)
+    return list(out)
 
 
 def native_threads() -> int:
@@ -131,15 +142,17 @@ def worker(which: str, warm: int, updates: int, batch: int, cgroup_procs: str) -
     _send(ready=True)
     if sys.stdin.readline().strip() != "go":
         return 1
+    pool0 = pool_stats() if which == "ours" else None
     switches0, cpu0, start = preemptions(), time.process_time(), time.perf_counter()
     for i in range(calls):
         update(feeds[i % len(feeds)])
     sync()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu0
     switches = preemptions() - switches0
+    pool = [b - a for a, b in zip(pool0, pool_stats())] if pool0 else None
     _send(name=name, updates=calls * k, seconds=seconds, rate=calls * k / seconds,
           cpu_per_wall=cpu / seconds, preempted=switches, cores=len(os.sched_getaffinity(0)),
-          threads=native_threads() if which == "ours" else None)
+          threads=native_threads() if which == "ours" else None, pool=pool)
     i = 0
     while not _stop_requested():
         update(feeds[i % len(feeds)])
@@ -391,7 +404,9 @@ def main(argv) -> int:
                           f"{x['seconds']:.2f} s: {x['rate']:7.1f} updates/s, CPU/wall "
                           f"{x['cpu_per_wall']:.2f}, preempted {x['preempted']}, cores "
                           f"{x['cores']}, threads "
-                          f"{x['threads'] if x['threads'] is not None else '-'}", flush=True)
+                          f"{x['threads'] if x['threads'] is not None else '-'}"
+                          + (", pool jobs {} late {} alone {}".format(*x["pool"])
+                             if x.get("pool") else ""), flush=True)
     report(args, contenders, names, rates, threads, skipped, notes)
     return 0
 

@@ -16,7 +16,8 @@ progress.csv row).
     python benchmarks/bench_learning.py --seeds 0 1 2 --out DIR --collect
 
 only tabulates and plots runs already in DIR/seed_N (for example seeds trained by separate
-invocations, one per core, and moved there).
+invocations, one per core, and moved there); eval.py's avgReward comes from DIR/seed_N.log or,
+for the runs committed under benchmarks/runs, from DIR/seed_N/final.txt (the log's last lines).
 """
 import argparse
 import csv
@@ -38,14 +39,18 @@ def train(seed: int, run_dir: str, out: str, extra) -> None:
     print(f"seed {seed}: process {time.perf_counter() - start:.0f} s", flush=True)
 
 
-def final_avg_reward(log_path: str) -> float:
-    """The eval.py avgReward that train.py prints last (NaN if the log is missing or has none)."""
-    try:
-        with open(log_path, encoding="utf-8", errors="replace") as f:
-            found = [line for line in f if "as eval.py: avgReward:" in line]
-    except OSError:
-        return float("nan")
-    return float(found[-1].rsplit(":", 1)[1]) if found else float("nan")
+def final_avg_reward(*log_paths: str) -> float:
+    """The eval.py avgReward that train.py prints last, from the first of `log_paths` that has
+    one (a run's whole log, or the final.txt kept beside a committed run); NaN if none has."""
+    for log_path in log_paths:
+        try:
+            with open(log_path, encoding="utf-8", errors="replace") as f:
+                found = [line for line in f if "as eval.py: avgReward:" in line]
+        except OSError:
+            continue
+        if found:
+            return float(found[-1].rsplit(":", 1)[1])
+    return float("nan")
 
 
 def main() -> int:
@@ -74,7 +79,8 @@ def main() -> int:
         returns = [float(r["Evaluation/AverageReturn"]) for r in table]
         row = (seed, int(last["TotalEnvSteps"]), returns[-1], float(last["Evaluation/StdReturn"]),
                sum(returns[-3:]) / len(returns[-3:]),
-               final_avg_reward(os.path.join(args.out, f"seed_{seed}.log")),
+               final_avg_reward(os.path.join(args.out, f"seed_{seed}.log"),
+                                os.path.join(run_dir, "final.txt")),
                float(last["WallTime"]))
         rows.append(row)
         print(f"seed {seed}: {row[1]} env steps, return {row[2]:.1f} +- {row[3]:.1f}, "

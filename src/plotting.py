@@ -24,10 +24,12 @@ def read_rows(path: str) -> List[Dict[str, float]]:
 
 
 def plot_curves(groups: Dict[str, List[List[Dict[str, float]]]], path: str, title: str,
-                metric: str = Y) -> None:
+                metric: str = Y, every_seed: bool = False) -> int:
     """Draws each group's mean of `metric` against env steps, shading +- one std across its
     runs (or, for a single run, the spread of its evaluation episodes when metric is the
-    average return). Runs of a group are cut to the shortest."""
+    average return); with `every_seed`, also each run as a thin line of its group's colour,
+    so that no seed hides in a mean. Runs of a group are cut to the shortest. Returns the
+    number of lines drawn."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -48,8 +50,11 @@ def plot_curves(groups: Dict[str, List[List[Dict[str, float]]]], path: str, titl
             spread = np.array([row.get("Evaluation/StdReturn", 0.0) for row in runs[0][:n]])
         else:
             spread = np.zeros(n)
-        ax.plot(steps, mean, marker="o", markersize=3, label=label)
+        line, = ax.plot(steps, mean, marker="o", markersize=3, label=label)
         ax.fill_between(steps, mean - spread, mean + spread, alpha=0.2)
+        if every_seed and len(runs) > 1:
+            for run in values:
+                ax.plot(steps, run, color=line.get_color(), linewidth=0.7, alpha=0.6)
     ax.set_xlabel("environment steps")
     ax.set_ylabel(metric)
     ax.set_title(title)
@@ -57,4 +62,6 @@ def plot_curves(groups: Dict[str, List[List[Dict[str, float]]]], path: str, titl
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+    lines = len(ax.get_lines())
     plt.close(fig)
+    return lines

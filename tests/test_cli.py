@@ -148,3 +148,14 @@ def test_plot_draws_mean_and_spread_of_runs(tmp_path, trained_dir):
     assert "tiny: 2 runs" in res.stdout and out.read_bytes()[:4] == b"\x89PNG"
     res = run_cli("plot.py", str(tmp_path / "nothing_*"))
     assert res.returncode == 2 and res.stderr.startswith("error: no progress.csv found")
+
+
+def test_plot_every_seed_draws_each_run(tmp_path, trained_dir):
+    from src.plotting import plot_curves, read_rows
+    rows = read_rows(str(trained_dir / "progress.csv"))
+    other = [dict(r, **{"Evaluation/AverageReturn": r["Evaluation/AverageReturn"] + 1.0})
+             for r in rows]
+    groups = {"a": [rows, other], "b": [rows]}
+    # Means only: one line per group; every seed: also one per run of a group of several.
+    assert plot_curves(groups, str(tmp_path / "m.png"), "t") == 2
+    assert plot_curves(groups, str(tmp_path / "s.png"), "t", every_seed=True) == 4

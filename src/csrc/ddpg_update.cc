@@ -21,6 +21,7 @@
 // (two learners in one process, two Python threads), and a forked child gets a pool of its own.
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -87,10 +88,14 @@ class Pool {
   int get_num_threads() const { return n_; }
   // Runs fn(i, n) for i < n on the pool; returns when all have run.
   void parallel_for(int n, const std::function<void(int, int)> &fn) {
-    if (n_ == 1 || n <= 1 || in_parallel_.load() || Contended()) {
+    const bool alone = n_ > 1 && n > 1 && !in_parallel_.load() && Contended();
+    if (n_ == 1 || n <= 1 || in_parallel_.load() || alone) {
+      stats_[kRunAlone] += alone;
+      probe_ |= alone;
       for (int i = 0; i < n; ++i) fn(i, n);
       return;
     }
+    const long preempted = Preemptions();
     fn_ = &fn;
     total_ = n;
     done_.store(0);
@@ -105,15 +110,48 @@ class Pool {
     auto idle = std::chrono::steady_clock::now();
     while (done_.load(std::memory_order_acquire) < n) CPU_RELAX();
     // A worker that claimed a task and then lost its core (another process wants it) leaves
-    // the caller waiting for a scheduler time slice; for a while, run everything on the caller.
+    // the caller waiting for a scheduler time slice, and a caller that loses its core leaves
+    // the workers waiting: either makes the job late, and for a while every job runs on the
+    // caller alone. The first window is short (a niced process or a daemon that took a core
+    // is gone after its slice). After a window the pool is tried for kTrial: kTrialLates late
+    // jobs in that time mean the cores stay shared (another run, a busy process of equal
+    // priority) and the next window is twice as long, up to kAloneMax, so trying costs little;
+    // a trial that passes makes the next window short again. The first job of a trial wakes
+    // sleeping workers, which on a busy core can take a scheduler tick: it is not judged.
     auto now = std::chrono::steady_clock::now();
-    if (now - idle > std::chrono::microseconds(500))
-      alone_until_ = now + std::chrono::milliseconds(100);
+    ++stats_[kJobs];
+    bool late = now - idle > std::chrono::microseconds(kLateUs) || Preemptions() != preempted;
+    if (probe_) {
+      probe_ = late = false;
+      trial_until_ = now + kTrial;
+      trial_lates_ = 0;
+    }
+    stats_[kLate] += late;
+    if (now < trial_until_) {
+      if (late && ++trial_lates_ >= kTrialLates) {
+        alone_for_ = std::min(alone_for_ * 2, kAloneMax);
+        alone_until_ = now + alone_for_;
+        trial_until_ = {};
+      }
+    } else if (late) {
+      alone_for_ = kAloneMin;
+      alone_until_ = now + alone_for_;
+    }
     in_parallel_.store(false);
   }
   bool Contended() const { return std::chrono::steady_clock::now() < alone_until_; }
+  // Jobs handed to the pool, those that ended late, and jobs run on the caller alone because
+  // a recent one was late (benchmarks/bench_contention.py reports them).
+  enum Stat { kJobs, kLate, kRunAlone, kStats };
+  int64_t stat(int i) const { return stats_[i]; }
 
  private:
+  // This thread's involuntary context switches so far: the caller losing its core during a
+  // job (more threads want the cores than there are) shows here even when the job ends on time.
+  static long Preemptions() {
+    struct rusage usage;
+    return getrusage(RUSAGE_THREAD, &usage) == 0 ? usage.ru_nivcsw : 0;
+  }
   // Runs tasks of job `job` until none is left unclaimed.
   void Work(uint64_t job) {
     for (;;) {
@@ -158,7 +196,15 @@ class Pool {
   const std::function<void(int, int)> *fn_ = nullptr;
   std::atomic<bool> in_parallel_{false};
   std::atomic<bool> stop_{false};
+  static constexpr std::chrono::microseconds kLateUs{200}, kAloneMin{5000},
+      kAloneMax{3200000}, kTrial{20000};
+  static constexpr int kTrialLates = 3;
   std::chrono::steady_clock::time_point alone_until_{};
+  std::chrono::microseconds alone_for_{kAloneMin};
+  std::chrono::steady_clock::time_point trial_until_{};
+  int trial_lates_ = 0;
+  int64_t stats_[kStats] = {};
+  bool probe_ = false;  // the next job is the first on the pool after a window alone
 };
 
 // Threads = the cores this process may run on (taskset pins a run to one), at most 8: these
@@ -925,6 +971,12 @@ extern "C" int DDPGUpdateSetThreads(int n) {
 extern "C" int64_t DDPGUpdateSplitCount() {
   std::lock_guard<std::mutex> lock(g_op_mu);
   return g_splits;
+}
+
+// The pool's counters since it was made (Pool::Stat order: jobs, late jobs, jobs run alone).
+extern "C" void DDPGUpdatePoolStats(int64_t *out) {
+  std::lock_guard<std::mutex> lock(g_op_mu);
+  for (int i = 0; i < Pool::kStats; ++i) out[i] = ThePool().stat(i);
 }
 
 // Profiling switch and read-out: seconds in large products (every dimension >= 64), small
