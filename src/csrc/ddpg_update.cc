@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -106,33 +107,41 @@ class Pool {
       std::lock_guard<std::mutex> lock(mu_);
       cv_.notify_all();
     }
-    Work(job);
+    const double cpu0 = ThreadCpuSeconds();
+    const auto start = std::chrono::steady_clock::now();
+    const int mine = Work(job);
+    const double own = ThreadCpuSeconds() - cpu0;  // the caller's part of the work
     auto idle = std::chrono::steady_clock::now();
     while (done_.load(std::memory_order_acquire) < n) CPU_RELAX();
     // A worker that claimed a task and then lost its core (another process wants it) leaves
     // the caller waiting for a scheduler time slice, and a caller that loses its core leaves
-    // the workers waiting: either makes the job late, and for a while every job runs on the
-    // caller alone. The first window is short (a niced process or a daemon that took a core
-    // is gone after its slice). After a window the pool is tried for kTrial: kTrialLates late
-    // jobs in that time mean the cores stay shared (another run, a busy process of equal
-    // priority) and the next window is twice as long, up to kAloneMax, so trying costs little;
-    // a trial that passes makes the next window short again. The first job of a trial wakes
-    // sleeping workers, which on a busy core can take a scheduler tick: it is not judged.
+    // the workers waiting: either makes the job late, and for a while (kAloneMin) every job
+    // runs on the caller alone. Then the pool is tried for kTrial: the work it did (the
+    // caller's CPU time per task it ran, times the tasks) over the time it took is the
+    // speed-up the pool gives now; below kMinSpeedup the cores stay shared (another run, a busy
+    // process of equal priority) and the next window is twice as long, up to kAloneMax, so
+    // trying costs little; above it (a niced neighbour, a daemon that came and went) the pool
+    // stays on. The first job of a trial wakes sleeping workers, which on a busy core can take
+    // a scheduler tick: it is not counted.
     auto now = std::chrono::steady_clock::now();
     ++stats_[kJobs];
     bool late = now - idle > std::chrono::microseconds(kLateUs) || Preemptions() != preempted;
     if (probe_) {
       probe_ = late = false;
       trial_until_ = now + kTrial;
-      trial_lates_ = 0;
+      trial_work_ = trial_wall_ = 0.0;
     }
     stats_[kLate] += late;
     if (now < trial_until_) {
-      if (late && ++trial_lates_ >= kTrialLates) {
-        alone_for_ = std::min(alone_for_ * 2, kAloneMax);
-        alone_until_ = now + alone_for_;
-        trial_until_ = {};
-      }
+      trial_work_ += mine > 0 ? own * n / mine : 0.0;
+      trial_wall_ += std::chrono::duration<double>(now - start).count();
+    } else if (trial_wall_ > 0.0) {
+      // The trial is over: the work done (n times the caller's share, in CPU time) over the
+      // time it took is the pool's speed-up there; below kMinSpeedup the cores stay shared.
+      const bool shared = trial_work_ < kMinSpeedup * trial_wall_;
+      alone_for_ = shared ? std::min(alone_for_ * 2, kAloneMax) : kAloneMin;
+      if (shared) alone_until_ = now + alone_for_;
+      trial_work_ = trial_wall_ = 0.0;
     } else if (late) {
       alone_for_ = kAloneMin;
       alone_until_ = now + alone_for_;
@@ -146,20 +155,28 @@ class Pool {
   int64_t stat(int i) const { return stats_[i]; }
 
  private:
+  static double ThreadCpuSeconds() {
+    timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+  }
   // This thread's involuntary context switches so far: the caller losing its core during a
   // job (more threads want the cores than there are) shows here even when the job ends on time.
   static long Preemptions() {
     struct rusage usage;
     return getrusage(RUSAGE_THREAD, &usage) == 0 ? usage.ru_nivcsw : 0;
   }
-  // Runs tasks of job `job` until none is left unclaimed.
-  void Work(uint64_t job) {
-    for (;;) {
-      uint64_t s = state_.load();
-      if ((s >> 32) != job) return;
+  // Runs tasks of job `job` until none is left unclaimed; returns how many it ran.
+  int Work(uint64_t job) {
+    for (int ran = 0;; ++ran) {
+      uint64_t s;
+      for (;;) {
+        s = state_.load();
+        if ((s >> 32) != job || static_cast<uint32_t>(s) >= static_cast<uint32_t>(total_))
+          return ran;
+        if (state_.compare_exchange_weak(s, s + 1)) break;
+      }
       uint32_t i = static_cast<uint32_t>(s);
-      if (i >= static_cast<uint32_t>(total_)) return;
-      if (!state_.compare_exchange_weak(s, s + 1)) continue;
       (*fn_)(static_cast<int>(i), total_);
       done_.fetch_add(1, std::memory_order_release);
     }
@@ -198,11 +215,11 @@ class Pool {
   std::atomic<bool> stop_{false};
   static constexpr std::chrono::microseconds kLateUs{200}, kAloneMin{5000},
       kAloneMax{3200000}, kTrial{20000};
-  static constexpr int kTrialLates = 3;
+  static constexpr double kMinSpeedup = 1.25;
   std::chrono::steady_clock::time_point alone_until_{};
   std::chrono::microseconds alone_for_{kAloneMin};
   std::chrono::steady_clock::time_point trial_until_{};
-  int trial_lates_ = 0;
+  double trial_work_ = 0.0, trial_wall_ = 0.0;
   int64_t stats_[kStats] = {};
   bool probe_ = false;  // the next job is the first on the pool after a window alone
 };
