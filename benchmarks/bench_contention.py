@@ -74,20 +74,25 @@ def join_cgroup(procs_file: str) -> None:
         f.write(str(os.getpid()))
 
 
-def pool_stats() -> List[int]:
-    """The native kernel's pool counters in this process: jobs handed to the pool, jobs that
-    ended late (a worker lost its core), jobs run on the caller alone after a late one."""
+def _kernel():
+    """The native kernel's C API in this process: the library is loaded once, by path, so its
+    pool is the one the learner's updates ran on."""
+    from src.learner import native_api
     from src.native import library_path
+    return native_api(library_path())
+
+
+def pool_stats() -> List[int]:
+    """The kernel pool's counters in this process: jobs handed to the pool, jobs that ended late
+    (a thread lost its core), jobs run on the caller alone (after a late job or a failed trial)."""
     out = (ctypes.c_int64 * 3)()
-    ctypes.CDLL(library_path()).DDPGUpdatePoolStats(out)
+    _kernel().DDPGUpdatePoolStats(out)
     return list(out)
 
 
 def native_threads() -> int:
-    """The native kernel's pool size in this process: the library is loaded once, by path, so
-    this is the pool the learner's updates ran on."""
-    from src.native import library_path
-    return int(ctypes.CDLL(library_path()).DDPGUpdateThreads())
+    """The native kernel's pool size in this process."""
+    return int(_kernel().DDPGUpdateThreads())
 
 
 def build_contender(which: str, batch: int):

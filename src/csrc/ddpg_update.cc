@@ -107,10 +107,11 @@ class Pool {
       std::lock_guard<std::mutex> lock(mu_);
       cv_.notify_all();
     }
-    const double cpu0 = ThreadCpuSeconds();
     const auto start = std::chrono::steady_clock::now();
+    const bool timed = start < trial_until_;  // only a trial's jobs need the caller's CPU time
+    const double cpu0 = timed ? ThreadCpuSeconds() : 0.0;
     const int mine = Work(job);
-    const double own = ThreadCpuSeconds() - cpu0;  // the caller's part of the work
+    const double own = timed ? ThreadCpuSeconds() - cpu0 : 0.0;  // the caller's part
     auto idle = std::chrono::steady_clock::now();
     while (done_.load(std::memory_order_acquire) < n) CPU_RELAX();
     // A worker that claimed a task and then lost its core (another process wants it) leaves
@@ -135,9 +136,7 @@ class Pool {
     if (now < trial_until_) {
       trial_work_ += mine > 0 ? own * n / mine : 0.0;
       trial_wall_ += std::chrono::duration<double>(now - start).count();
-    } else if (trial_wall_ > 0.0) {
-      // The trial is over: the work done (n times the caller's share, in CPU time) over the
-      // time it took is the pool's speed-up there; below kMinSpeedup the cores stay shared.
+    } else if (trial_wall_ > 0.0) {  // the trial is over: judge it
       const bool shared = trial_work_ < kMinSpeedup * trial_wall_;
       alone_for_ = shared ? std::min(alone_for_ * 2, kAloneMax) : kAloneMin;
       if (shared) alone_until_ = now + alone_for_;
@@ -149,8 +148,8 @@ class Pool {
     in_parallel_.store(false);
   }
   bool Contended() const { return std::chrono::steady_clock::now() < alone_until_; }
-  // Jobs handed to the pool, those that ended late, and jobs run on the caller alone because
-  // a recent one was late (benchmarks/bench_contention.py reports them).
+  // Jobs handed to the pool, those that ended late, and jobs run on the caller alone (after a
+  // late job or a failed trial); benchmarks/bench_contention.py reports them.
   enum Stat { kJobs, kLate, kRunAlone, kStats };
   int64_t stat(int i) const { return stats_[i]; }
 
