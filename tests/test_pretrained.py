@@ -4,6 +4,7 @@ benchmarks/check_pretrained.py)."""
 import os
 import shutil
 
+import numpy as np
 import pytest
 
 from conftest import run_cli
@@ -92,3 +93,27 @@ def test_export_takes_a_pretrained_agent(tmp_path):
                   "--file_name", str(tmp_path / "actor"))
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "actor.onnx").stat().st_size > 0
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_record_takes_a_pretrained_agent(tmp_path, name):
+    from PIL import Image
+    manifest = read_manifest(pretrained_dir(name))
+    pendulum = manifest["env_id"] == "Pendulum-v1"
+    if not pendulum:
+        pytest.importorskip("mujoco")
+    # Pendulum's whole episode (recording must not change what the agent does); a MuJoCo
+    # agent's first 40 steps (rendering a whole episode would take a minute).
+    steps = [] if pendulum else ["--max_episode_length_eval", "40"]
+    res = run_cli("eval.py", "--pretrained", name, "--eval_episodes", "1",
+                  "--record", str(tmp_path), *steps)
+    assert res.returncode == 0, res.stderr
+    if pendulum:
+        (line,) = [line for line in res.stdout.splitlines() if line.startswith("episode ")]
+        assert float(line.split()[3]) == pytest.approx(manifest["returns"][0], rel=RTOL, abs=RTOL)
+    gif = tmp_path / f"{manifest['env_id']}_episode_0.gif"
+    with Image.open(gif) as im:
+        assert im.n_frames > 30
+        first = np.asarray(im.convert("RGB"))
+        im.seek(im.n_frames - 1)
+        assert not np.array_equal(first, np.asarray(im.convert("RGB")))
