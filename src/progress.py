@@ -68,6 +68,7 @@ class ProgressLog:
             self.writer = csv.DictWriter(self.csv_file, fieldnames=COLUMNS)
             self.writer.writeheader()
             self.writer.writerows(rows)
+            self.csv_file.flush()  # a resumed run's file is whole before its next epoch ends
 
     def advance(self, env_steps: int) -> None:
         if self.bar is not None:

@@ -4,7 +4,7 @@ import csv
 import pytest
 
 from conftest import TINY, backend_available, run_cli
-from src.progress import COLUMNS
+from src.progress import COLUMNS, ProgressLog
 
 
 def test_train_writes_checkpoints_csv_and_curve(trained_dir):
@@ -159,3 +159,18 @@ def test_plot_every_seed_draws_each_run(tmp_path, trained_dir):
     # Means only: one line per group; every seed: also one per run of a group of several.
     assert plot_curves(groups, str(tmp_path / "m.png"), "t") == 2
     assert plot_curves(groups, str(tmp_path / "s.png"), "t", every_seed=True) == 4
+
+
+def test_resumed_progress_csv_is_whole_before_the_next_epoch(tmp_path):
+    # A resumed run rewrites progress.csv from its state's rows; until its next epoch ends the
+    # file must hold them all (plot.py reads it while a run trains).
+    rows = [dict({c: 0.0 for c in COLUMNS}, Epoch=i, TotalEnvSteps=1000 * (i + 1))
+            for i in range(300)]
+    log = ProgressLog(str(tmp_path), "Pendulum-v1", "DDPG", rows, enabled=True,
+                      progress_bar=False, total_steps=400_000, done_steps=300_000)
+    try:
+        with open(tmp_path / "progress.csv", newline="") as f:
+            read = list(csv.DictReader(f))
+        assert [int(float(r["Epoch"])) for r in read] == list(range(300))
+    finally:
+        log.close()
