@@ -153,13 +153,23 @@ distribute_train() {
   # msrun starts every worker with the `python` on PATH: make it the one MindSpore is in.
   export PATH="$(dirname "$PYTHON"):$PATH"
   # Every worker logs to LOG_DIR/msrun_log/worker_<rank>.log; --join makes msrun wait, and
-  # stop the job with an error when a worker dies.
-  run_logged "${logs}/train.log" "$msrun_bin" --worker_num="$workers" \
-    --local_worker_num="$workers" --master_port="${MASTER_PORT:-8118}" \
-    --log_dir="${logs}/msrun_log" --join=True --cluster_time_out=120 \
-    train.py --config_path "$config" --output_dir "$output" --device_target "$DEVICE_TARGET" \
-    --distributed true --progress_bar false
-  local status=$?
+  # stop the job with an error when a worker dies. MindSpore's cluster sometimes fails to
+  # start ("Building networking for MS_SCHED failed", seen on a loaded 2-core host) before
+  # any worker has done anything: then the job is started once more, on the next port.
+  local port=${MASTER_PORT:-8118} attempt status
+  for attempt in 1 2; do
+    run_logged "${logs}/train.log" "$msrun_bin" --worker_num="$workers" \
+      --local_worker_num="$workers" --master_port="$port" \
+      --log_dir="${logs}/msrun_log" --join=True --cluster_time_out=120 \
+      train.py --config_path "$config" --output_dir "$output" --device_target "$DEVICE_TARGET" \
+      --distributed true --progress_bar false
+    status=$?
+    [ $status -ne 0 ] && [ $attempt -eq 1 ] \
+      && grep -qs "Building networking for MS_SCHED failed" "${logs}/msrun_log/scheduler.log" \
+      || break
+    port=$((port + 1))
+    echo "MindSpore's cluster did not start; starting the job again on port $port" >&2
+  done
   if [ $status -eq 0 ]; then
     grep -h "network checksum" "${logs}"/msrun_log/worker_*.log
     grep -h "^trained\|avgReward:" "${logs}/msrun_log/worker_0.log"

@@ -29,7 +29,8 @@ def run_cli(*args, timeout=600, cwd=ROOT, env_extra=None):
         cmd = [sys.executable, os.path.join(ROOT, cmd[0])] + cmd[1:]
     elif cmd[0].endswith(".sh"):
         cmd = ["bash", os.path.join(ROOT, cmd[0])] + cmd[1:]
-    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHON=sys.executable, **(env_extra or {}))
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHON=sys.executable)
+    env.update(env_extra or {})
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 

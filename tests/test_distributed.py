@@ -75,16 +75,66 @@ def test_killed_distributed_run_resumes_to_the_same_run(tmp_path):
                   env_extra={"MASTER_PORT": "8133"})
     assert ref.returncode == 0, ref.stdout + ref.stderr
     out = tmp_path / "run"
-    # Both workers are SIGKILLed while writing their epoch-3 state: the job fails.
+    # Both workers are SIGKILLed while writing their epoch-3 state: the job fails. Each job has
+    # its own port, two or more from the others' (a cluster that does not start is started
+    # again on the next port).
     died = run_cli("scripts/run_distribute_train_cpu.sh", "2", preset, str(out),
-                   env_extra={"MASTER_PORT": "8134", "DDPG_TEST_KILL_IN_SAVE": "3"})
+                   env_extra={"MASTER_PORT": "8144", "DDPG_TEST_KILL_IN_SAVE": "3"})
     assert died.returncode != 0
     assert (out / "state" / "epoch_000002").is_dir()
     assert (out / "state" / "rank_1" / "epoch_000002").is_dir()
     res = run_cli("scripts/run_distribute_train_cpu.sh", "2",
                   _preset(tmp_path, n_epochs=4, resume="auto"), str(out),
-                  env_extra={"MASTER_PORT": "8135"})
+                  env_extra={"MASTER_PORT": "8155"})
     assert res.returncode == 0, res.stdout + res.stderr
     assert "resumed from" in (out / "msrun_log" / "worker_1.log").read_text()
     assert progress_rows(out) == progress_rows(tmp_path / "ref")
     assert checksums(res.stdout) == checksums(ref.stdout)
+
+
+FAKE_MSRUN = """#!/bin/bash
+# Stands in for msrun: records its port; fails as MindSpore's cluster start-up does when
+# FAIL_AS says so (the first FAIL_TIMES calls), else writes what a finished job's worker writes.
+for a in "$@"; do case $a in --master_port=*) port=${a#*=};; --log_dir=*) logs=${a#*=};; esac; done
+mkdir -p "$logs"; echo "$port" >> "$CALLS"
+if [ "$(wc -l < "$CALLS")" -le "$FAIL_TIMES" ]; then
+  echo "[ERROR] DISTRIBUTED $FAIL_AS" > "$logs/scheduler.log"; exit 1
+fi
+echo "rank 0: network checksum 0123456789abcdef" > "$logs/worker_0.log"
+"""
+
+
+def _fake_msrun(tmp_path, fail_times, fail_as):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    (bin_dir / "msrun").write_text(FAKE_MSRUN)
+    (bin_dir / "msrun").chmod(0o755)
+    calls = tmp_path / "calls"
+    calls.touch()
+    res = run_cli("scripts/run_distribute_train_cpu.sh", "2", _preset(tmp_path),
+                  str(tmp_path / "run"),
+                  env_extra={"PYTHON": str(bin_dir / "python"), "MASTER_PORT": "8170",
+                             "CALLS": str(calls), "FAIL_TIMES": str(fail_times),
+                             "FAIL_AS": fail_as})
+    return res, calls.read_text().split()
+
+
+def test_a_cluster_that_did_not_start_is_started_once_more(tmp_path):
+    res, ports = _fake_msrun(tmp_path, 1, "Building networking for MS_SCHED failed.")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert ports == ["8170", "8171"]
+    assert "starting the job again on port 8171" in res.stderr
+    assert "network checksum" in res.stdout
+
+
+def test_a_cluster_start_is_retried_once_only(tmp_path):
+    res, ports = _fake_msrun(tmp_path, 2, "Building networking for MS_SCHED failed.")
+    assert res.returncode != 0 and ports == ["8170", "8171"]
+    assert "distributed training failed" in res.stderr
+
+
+def test_a_job_that_failed_otherwise_is_not_started_again(tmp_path):
+    res, ports = _fake_msrun(tmp_path, 1, "a worker exited")
+    assert res.returncode != 0 and ports == ["8170"]
+    assert "distributed training failed" in res.stderr
