@@ -21,6 +21,11 @@ EPISODES = 2
 RTOL = 1e-3
 
 
+def _episode_returns(stdout):
+    """The returns of eval.py's "episode I: return R (N steps)" lines, in order."""
+    return [float(line.split()[3]) for line in stdout.splitlines() if line.startswith("episode ")]
+
+
 def test_the_default_agent_is_shipped():
     assert "ddpg_pendulum_v1" in SHIPPED
 
@@ -51,8 +56,7 @@ def test_eval_reproduces_the_manifest(name):
         pytest.importorskip("mujoco")
     res = run_cli("eval.py", "--pretrained", name, "--eval_episodes", str(EPISODES))
     assert res.returncode == 0, res.stderr
-    returns = [float(line.split()[3]) for line in res.stdout.splitlines()
-               if line.startswith("episode ")]
+    returns = _episode_returns(res.stdout)
     expected = manifest["returns"][:EPISODES]
     assert returns == pytest.approx(expected, rel=RTOL, abs=RTOL)
 
@@ -109,8 +113,8 @@ def test_record_takes_a_pretrained_agent(tmp_path, name):
                   "--record", str(tmp_path), *steps)
     assert res.returncode == 0, res.stderr
     if pendulum:
-        (line,) = [line for line in res.stdout.splitlines() if line.startswith("episode ")]
-        assert float(line.split()[3]) == pytest.approx(manifest["returns"][0], rel=RTOL, abs=RTOL)
+        (ret,) = _episode_returns(res.stdout)
+        assert ret == pytest.approx(manifest["returns"][0], rel=RTOL, abs=RTOL)
     gif = tmp_path / f"{manifest['env_id']}_episode_0.gif"
     with Image.open(gif) as im:
         assert im.n_frames > 30
