@@ -30,7 +30,8 @@ process, and the ratios the issue asks for: unpinned pair / pinned pair, and the
 also gives its CPU time over wall time in the timed window (above the useful work: spinning)
 and its threads' involuntary context switches (a thread that lost its core while running);
 for this package, the kernel pool's jobs in the window, how many ended late (a worker lost its
-core), and how many the caller ran alone because a recent one was late.
+core), how many the caller ran alone because a recent one was late, and how many times a
+woken worker found itself on the caller's CPU and moved to another.
 Rates are of the update alone, not of training (no environment, buffer or acting).
 """
 import argparse
@@ -84,9 +85,11 @@ def _kernel():
 
 def pool_stats() -> List[int]:
     """The kernel pool's counters in this process: jobs handed to the pool, jobs that ended late
-    (a thread lost its core), jobs run on the caller alone (after a late job or a failed trial)."""
-    out = (ctypes.c_int64 * 3)()
-    _kernel().DDPGUpdatePoolStats(out)
+    (a thread lost its core), jobs run on the caller alone (after a late job or a failed trial),
+    workers moved off the caller's CPU after waking."""
+    out = (ctypes.c_int64 * 4)()
+    written = _kernel().DDPGUpdatePoolStats(out, len(out))
+    assert written == len(out), written
     return list(out)
 
 
@@ -410,7 +413,7 @@ def main(argv) -> int:
                           f"{x['cpu_per_wall']:.2f}, preempted {x['preempted']}, cores "
                           f"{x['cores']}, threads "
                           f"{x['threads'] if x['threads'] is not None else '-'}"
-                          + (", pool jobs {} late {} alone {}".format(*x["pool"])
+                          + (", pool jobs {} late {} alone {} moved {}".format(*x["pool"])
                              if x.get("pool") else ""), flush=True)
     report(args, contenders, names, rates, threads, skipped, notes)
     return 0

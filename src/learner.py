@@ -325,8 +325,8 @@ def native_api(library: str) -> ctypes.CDLL:
     lib.DDPGUpdateLastError.restype = ctypes.c_char_p
     lib.DDPGUpdateSetThreads.argtypes = [ctypes.c_int]
     lib.DDPGUpdateSplitCount.restype = ctypes.c_int64
-    lib.DDPGUpdatePoolStats.argtypes = [ctypes.POINTER(ctypes.c_int64)]
-    lib.DDPGUpdatePoolStats.restype = None
+    lib.DDPGUpdatePoolStats.argtypes = [ctypes.POINTER(ctypes.c_int64), ctypes.c_int]
+    lib.DDPGUpdatePoolStats.restype = ctypes.c_int
     return lib
 
 

@@ -241,10 +241,11 @@ def test_native_results_do_not_depend_on_the_number_of_threads(kernel, algorithm
         splits.append(kernel.DDPGUpdateSplitCount() - before)
         # Every product cut into blocks went to the pool or, after a late job, to the caller
         # alone (the pool is new: its counters are this learner's).
-        stats = (ctypes.c_int64 * 3)()
-        kernel.DDPGUpdatePoolStats(stats)
-        jobs, late, alone = stats
+        stats = (ctypes.c_int64 * 5)(*[-7] * 5)
+        assert kernel.DDPGUpdatePoolStats(stats, 4) == 4  # no more than asked for
+        jobs, late, alone, moved, untouched = stats
         assert jobs + alone == (splits[-1] if threads > 1 else 0) and late <= jobs, list(stats)
+        assert 0 <= moved and untouched == -7, list(stats)
     assert splits[0] == 0 and splits[1] > 0 and splits[2] > 0, splits
     for other in learners[1:]:
         assert_bit_identical(learners[0], other)

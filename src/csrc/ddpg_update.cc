@@ -99,6 +99,7 @@ class Pool {
     const long preempted = Preemptions();
     fn_ = &fn;
     total_ = n;
+    caller_cpu_.store(sched_getcpu(), std::memory_order_relaxed);
     done_.store(0);
     in_parallel_.store(true);
     uint64_t job = (state_.load() >> 32) + 1;
@@ -116,14 +117,16 @@ class Pool {
     while (done_.load(std::memory_order_acquire) < n) CPU_RELAX();
     // A worker that claimed a task and then lost its core (another process wants it) leaves
     // the caller waiting for a scheduler time slice, and a caller that loses its core leaves
-    // the workers waiting: either makes the job late, and for a while (kAloneMin) every job
-    // runs on the caller alone. Then the pool is tried for kTrial: the work it did (the
-    // caller's CPU time per task it ran, times the tasks) over the time it took is the
-    // speed-up the pool gives now; below kMinSpeedup the cores stay shared (another run, a busy
-    // process of equal priority) and the next window is twice as long, up to kAloneMax, so
-    // trying costs little; above it (a niced neighbour, a daemon that came and went) the pool
-    // stays on. The first job of a trial wakes sleeping workers, which on a busy core can take
-    // a scheduler tick: it is not counted.
+    // the workers waiting: either makes the job late, and for a while (alone_for_, at least
+    // kAloneMin) every job runs on the caller alone. Then the pool is tried for kTrial: the
+    // work it did (the caller's CPU time per task it ran, times the tasks) over the time it
+    // took is the speed-up the pool gives now; below kMinSpeedup the cores stay shared
+    // (another run, a busy process of equal priority) and the next window is twice as long, up
+    // to kAloneMax, so trying costs little; above it (a niced neighbour, a daemon that came
+    // and went) the pool stays on and the window is halved. A late job does not shorten the
+    // window: beside another run a trial passes now and then by chance, and the next late job
+    // would otherwise start the backoff again from kAloneMin. The first job of a trial wakes
+    // sleeping workers, which on a busy core can take a scheduler tick: it is not counted.
     auto now = std::chrono::steady_clock::now();
     ++stats_[kJobs];
     bool late = now - idle > std::chrono::microseconds(kLateUs) || Preemptions() != preempted;
@@ -138,20 +141,21 @@ class Pool {
       trial_wall_ += std::chrono::duration<double>(now - start).count();
     } else if (trial_wall_ > 0.0) {  // the trial is over: judge it
       const bool shared = trial_work_ < kMinSpeedup * trial_wall_;
-      alone_for_ = shared ? std::min(alone_for_ * 2, kAloneMax) : kAloneMin;
+      alone_for_ =
+          shared ? std::min(alone_for_ * 2, kAloneMax) : std::max(alone_for_ / 2, kAloneMin);
       if (shared) alone_until_ = now + alone_for_;
       trial_work_ = trial_wall_ = 0.0;
     } else if (late) {
-      alone_for_ = kAloneMin;
       alone_until_ = now + alone_for_;
     }
     in_parallel_.store(false);
   }
   bool Contended() const { return std::chrono::steady_clock::now() < alone_until_; }
-  // Jobs handed to the pool, those that ended late, and jobs run on the caller alone (after a
-  // late job or a failed trial); benchmarks/bench_contention.py reports them.
-  enum Stat { kJobs, kLate, kRunAlone, kStats };
-  int64_t stat(int i) const { return stats_[i]; }
+  // Jobs handed to the pool, those that ended late, jobs run on the caller alone (after a
+  // late job or a failed trial), and workers moved off the caller's CPU after waking;
+  // benchmarks/bench_contention.py reports them.
+  enum Stat { kJobs, kLate, kRunAlone, kMoved, kStats };
+  int64_t stat(int i) const { return i == kMoved ? moved_.load() : stats_[i]; }
 
  private:
   static double ThreadCpuSeconds() {
@@ -180,6 +184,24 @@ class Pool {
       done_.fetch_add(1, std::memory_order_release);
     }
   }
+  // A sleeping worker is woken where the scheduler thinks best, and once it last ran on the
+  // caller's CPU that is where it wakes again: the two then share one core, every trial
+  // fails, and the pool stays off for good even when the other core runs only a niced
+  // process (measured beside a nice-19 loop: about one round in four stuck at one core's
+  // rate). So a worker woken on the caller's CPU moves to another CPU of its mask: narrowing
+  // the mask moves the thread at once, and the old mask is then put back as it was.
+  void MoveOffCallersCpu() {
+    const int caller = caller_cpu_.load(std::memory_order_relaxed);
+    if (caller < 0 || caller >= CPU_SETSIZE || sched_getcpu() != caller) return;
+    cpu_set_t mask, others;
+    if (pthread_getaffinity_np(pthread_self(), sizeof(mask), &mask) != 0) return;
+    others = mask;
+    CPU_CLR(caller, &others);
+    if (CPU_COUNT(&others) == 0) return;
+    if (pthread_setaffinity_np(pthread_self(), sizeof(others), &others) != 0) return;
+    pthread_setaffinity_np(pthread_self(), sizeof(mask), &mask);
+    moved_.fetch_add(1, std::memory_order_relaxed);
+  }
   void Loop() {
     FlushDenormals();
     uint64_t seen = 0;
@@ -194,6 +216,8 @@ class Pool {
           sleepers_.fetch_add(1);
           cv_.wait(lock, [&] { return stop_ || (state_.load() >> 32) != seen; });
           sleepers_.fetch_sub(1);
+          lock.unlock();
+          MoveOffCallersCpu();
         }
       }
       if (stop_) return;
@@ -212,6 +236,8 @@ class Pool {
   const std::function<void(int, int)> *fn_ = nullptr;
   std::atomic<bool> in_parallel_{false};
   std::atomic<bool> stop_{false};
+  std::atomic<int> caller_cpu_{-1};  // the CPU the caller posted the last job from
+  std::atomic<int64_t> moved_{0};
   static constexpr std::chrono::microseconds kLateUs{200}, kAloneMin{5000},
       kAloneMax{3200000}, kTrial{20000};
   static constexpr double kMinSpeedup = 1.25;
@@ -989,10 +1015,14 @@ extern "C" int64_t DDPGUpdateSplitCount() {
   return g_splits;
 }
 
-// The pool's counters since it was made (Pool::Stat order: jobs, late jobs, jobs run alone).
-extern "C" void DDPGUpdatePoolStats(int64_t *out) {
+// The pool's counters since it was made (Pool::Stat order: jobs, late jobs, jobs run alone,
+// workers moved off the caller's CPU), the first `n` of them; returns how many it wrote.
+extern "C" int DDPGUpdatePoolStats(int64_t *out, int n) {
   std::lock_guard<std::mutex> lock(g_op_mu);
-  for (int i = 0; i < Pool::kStats; ++i) out[i] = ThePool().stat(i);
+  if (!out || n < 0) return 0;
+  const int count = std::min(n, static_cast<int>(Pool::kStats));
+  for (int i = 0; i < count; ++i) out[i] = ThePool().stat(i);
+  return count;
 }
 
 // Profiling switch and read-out: seconds in large products (every dimension >= 64), small
