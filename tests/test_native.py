@@ -241,11 +241,16 @@ def test_native_results_do_not_depend_on_the_number_of_threads(kernel, algorithm
         splits.append(kernel.DDPGUpdateSplitCount() - before)
         # Every product cut into blocks went to the pool or, after a late job, to the caller
         # alone (the pool is new: its counters are this learner's).
+        # Asked for more than it has, it writes its four counters; asked for fewer, no more
+        # than that (the slots past n keep their sentinel).
         stats = (ctypes.c_int64 * 5)(*[-7] * 5)
-        assert kernel.DDPGUpdatePoolStats(stats, 4) == 4  # no more than asked for
+        assert kernel.DDPGUpdatePoolStats(stats, 5) == 4
         jobs, late, alone, moved, untouched = stats
         assert jobs + alone == (splits[-1] if threads > 1 else 0) and late <= jobs, list(stats)
         assert 0 <= moved and untouched == -7, list(stats)
+        fewer = (ctypes.c_int64 * 4)(*[-7] * 4)
+        assert kernel.DDPGUpdatePoolStats(fewer, 2) == 2
+        assert list(fewer) == [jobs, late, -7, -7], (list(fewer), list(stats))
     assert splits[0] == 0 and splits[1] > 0 and splits[2] > 0, splits
     for other in learners[1:]:
         assert_bit_identical(learners[0], other)
