@@ -302,6 +302,29 @@ def test_relative_links_resolve(path):
     assert not problems, f"{path}:\n" + "\n".join(problems)
 
 
+def table_rows_off_their_header(text: str) -> List[str]:
+    """Table rows whose cell count differs from their table's header row (a row pasted into the
+    wrong table renders as a broken table)."""
+    problems, width = [], None
+    prose, _ = split_fences(text)
+    for number, line in enumerate(prose, 1):
+        if not line.startswith("|"):
+            width = None
+            continue
+        cells = len(re.split(r"(?<!\\)\|", line.strip().strip("|")))
+        if width is None:
+            width = cells
+        elif cells != width:
+            problems.append(f"line {number}: {cells} cells under a {width}-cell header: {line[:70]}")
+    return problems
+
+
+@pytest.mark.parametrize("path", DOCS)
+def test_every_table_row_fits_its_header(path):
+    problems = table_rows_off_their_header(read(path))
+    assert not problems, f"{path}:\n" + "\n".join(problems)
+
+
 @pytest.mark.parametrize("path", DOCS)
 def test_documents_speak_of_the_product(path):
     problems = []
@@ -342,5 +365,7 @@ def test_checks_catch_what_they_are_for():
         "python benchmarks/bench_learning.py --seeds 0 --out d -- --config_path c.yaml", keys)
     assert command_problems(
         "python benchmarks/bench_learning.py --seeds 0 --out d -- --n_epoch 3", keys)
+    assert table_rows_off_their_header("| a | b |\n| --- | --- |\n| 1 | 2 | 3 |\n")
+    assert not table_rows_off_their_header("| a | b |\n| --- | --- |\n| `x \\| y` | 2 |\n\n| c |\n")
     assert any(re.search(p, "as issue 11 asked, last session", re.I) for p in HISTORY_WORDS)
     assert any(re.search(p, "在本机上测得") for p in HISTORY_WORDS)
