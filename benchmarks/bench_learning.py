@@ -7,8 +7,9 @@
 
 Trains with train.py once per seed (by default the default config: Pendulum-v1, 20,000 env
 steps), then prints a per-seed table of the last epoch's deterministic evaluation (and of the
-mean of the last three, less noisy), train.py's closing eval.py avgReward from OUT/seed_N.log,
-and their means and standard deviations over the seeds,
+mean of the last three, less noisy), the best evaluation of the run and where it came (the TD3
+paper's Table 1 averages each run's best), train.py's closing eval.py avgReward from
+OUT/seed_N.log, and their means and standard deviations over the seeds,
 writes it as Markdown to <out>/learning.md, and draws the mean +- std learning curve over the
 seeds to <out>/curves.png. The wall-clock column is the training run's own WallTime (its last
 progress.csv row).
@@ -77,11 +78,12 @@ def main() -> int:
             table = list(csv.DictReader(f))
         last = table[-1]
         returns = [float(r["Evaluation/AverageReturn"]) for r in table]
+        best = max(range(len(table)), key=returns.__getitem__)  # the first if tied
         row = (seed, int(last["TotalEnvSteps"]), returns[-1], float(last["Evaluation/StdReturn"]),
                sum(returns[-3:]) / len(returns[-3:]),
                final_avg_reward(os.path.join(args.out, f"seed_{seed}.log"),
                                 os.path.join(run_dir, "final.txt")),
-               float(last["WallTime"]))
+               float(last["WallTime"]), returns[best], int(table[best]["TotalEnvSteps"]))
         rows.append(row)
         print(f"seed {seed}: {row[1]} env steps, return {row[2]:.1f} +- {row[3]:.1f}, "
               f"{row[6]:.0f} s", flush=True)
@@ -95,14 +97,15 @@ def main() -> int:
         return f"{m:.1f} (sd {sd:.1f})" if len(values) > 1 else f"{m:.1f}"
 
     lines = ["| seed | env steps | final evaluation (online actor) | std over its episodes "
-             "| mean of the last 3 evaluations | eval.py avgReward (actor-target) "
-             "| training wall-clock (s) |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    lines += [f"| {s} | {n} | {r:.1f} | {sd:.1f} | {r3:.1f} | "
+             "| mean of the last 3 evaluations | best evaluation (at env steps) "
+             "| eval.py avgReward (actor-target) | training wall-clock (s) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {s} | {n} | {r:.1f} | {sd:.1f} | {r3:.1f} | {b:.1f} ({bn}) | "
               f"{'-' if ev != ev else f'{ev:.1f}'} | {w:.0f} |"
-              for s, n, r, sd, r3, ev, w in rows]
+              for s, n, r, sd, r3, ev, w, b, bn in rows]
     lines.append(f"| mean over seeds | | {mean_sd([r[2] for r in rows])} | "
-                 f"| {mean_sd([r[4] for r in rows])} | {mean_sd([r[5] for r in rows])} "
+                 f"| {mean_sd([r[4] for r in rows])} | {mean_sd([r[7] for r in rows])} "
+                 f"| {mean_sd([r[5] for r in rows])} "
                  f"| {sum(r[6] for r in rows) / len(rows):.0f} |")
     table = "\n".join(lines)
     print(table)
