@@ -9,8 +9,10 @@ Trains with train.py once per seed (by default the default config: Pendulum-v1, 
 steps), then prints a per-seed table of the last epoch's deterministic evaluation (and of the
 mean of the last three, less noisy), the best evaluation of the run and where it came (the TD3
 paper's Table 1 averages each run's best), train.py's closing eval.py avgReward from
-OUT/seed_N.log, and their means and standard deviations over the seeds,
-writes it as Markdown to <out>/learning.md, and draws the mean +- std learning curve over the
+OUT/seed_N.log, and their means and standard deviations over the seeds, then the mean over
+the seeds of the evaluations in blocks of --block epochs (is a run still rising where it stops?
+a last block shorter than that, or past the shortest seed's end, is left out);
+writes both as Markdown to <out>/learning.md, and draws the mean +- std learning curve over the
 seeds to <out>/curves.png. The wall-clock column is the training run's own WallTime (its last
 progress.csv row).
 
@@ -60,11 +62,16 @@ def main() -> int:
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "learning"))
     parser.add_argument("--collect", action="store_true",
                         help="do not train: tabulate the runs already in OUT/seed_N")
+    parser.add_argument("--block", type=int, default=10,
+                        help="epochs per block in the table of block means")
     parser.add_argument("extra", nargs=argparse.REMAINDER,
                         help="options passed on to train.py (after --)")
     args = parser.parse_args()
     extra = [a for a in args.extra if a != "--"]
-    rows = []
+    if args.block < 1:
+        print(f"error: --block must be at least 1, got {args.block}", file=sys.stderr)
+        return 2
+    rows, curves = [], []
     for seed in args.seeds:
         run_dir = os.path.join(args.out, f"seed_{seed}")
         if not args.collect:
@@ -78,6 +85,7 @@ def main() -> int:
             table = list(csv.DictReader(f))
         last = table[-1]
         returns = [float(r["Evaluation/AverageReturn"]) for r in table]
+        curves.append([(int(r["TotalEnvSteps"]), v) for r, v in zip(table, returns)])
         best = max(range(len(table)), key=returns.__getitem__)  # the first if tied
         row = (seed, int(last["TotalEnvSteps"]), returns[-1], float(last["Evaluation/StdReturn"]),
                sum(returns[-3:]) / len(returns[-3:]),
@@ -107,6 +115,14 @@ def main() -> int:
                  f"| {mean_sd([r[4] for r in rows])} | {mean_sd([r[7] for r in rows])} "
                  f"| {mean_sd([r[5] for r in rows])} "
                  f"| {sum(r[6] for r in rows) / len(rows):.0f} |")
+    lines += ["", f"Evaluations in blocks of {args.block} epochs, each seed's mean over the block, "
+              "then the mean over the seeds:", "",
+              "| env steps | mean over seeds (sd) |", "| --- | --- |"]
+    shortest = min(len(c) for c in curves)  # seeds stopped at other epochs: their common part
+    for start in range(0, shortest - args.block + 1, args.block):
+        block = [c[start:start + args.block] for c in curves]
+        lines.append(f"| {block[0][0][0]}-{block[0][-1][0]} "
+                     f"| {mean_sd([sum(v for _, v in b) / len(b) for b in block])} |")
     table = "\n".join(lines)
     print(table)
     with open(os.path.join(args.out, "learning.md"), "w") as f:

@@ -22,7 +22,8 @@ def test_collect_tabulates_final_last3_best_and_eval_py(tmp_path):
     _run(tmp_path, 0, [10.0, 50.0, 30.0, 20.0], 25.0)
     _run(tmp_path, 1, [0.0, 40.0, 20.0, 40.0], 35.0)
     done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench_learning.py"),
-                           "--seeds", "0", "1", "--out", str(tmp_path), "--collect"],
+                           "--seeds", "0", "1", "--out", str(tmp_path), "--collect",
+                           "--block", "2"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     table = (tmp_path / "learning.md").read_text()
@@ -32,7 +33,20 @@ def test_collect_tabulates_final_last3_best_and_eval_py(tmp_path):
     # best (50, 40), eval.py (25, 35)
     assert ("| mean over seeds | | 30.0 (sd 10.0) | | 33.3 (sd 0.0) | 45.0 (sd 5.0) "
             "| 30.0 (sd 5.0) | 40 |") in table
+    # blocks of 2 epochs, each seed's mean: seed 0 (30, 25), seed 1 (20, 30)
+    assert "| 1000-2000 | 25.0 (sd 5.0) |\n| 3000-4000 | 27.5 (sd 2.5) |" in table
     assert table.split("\n", 2)[2].strip() in done.stdout  # printed as written, less the command
+
+
+def test_block_means_cover_the_seeds_common_epochs_only(tmp_path):
+    # seed 1 stopped after 2 epochs: one block of 2 (both seeds), none from seed 0's last two
+    _run(tmp_path, 0, [10.0, 50.0, 30.0, 20.0], 25.0)
+    _run(tmp_path, 1, [0.0, 40.0], 35.0)
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench_learning.py"),
+                           "--seeds", "0", "1", "--out", str(tmp_path), "--collect",
+                           "--block", "2"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "| 1000-2000 | 25.0 (sd 5.0) |" in done.stdout and "| 3000-4000 |" not in done.stdout
 
 
 def test_collect_without_a_run_is_one_error_line(tmp_path):
@@ -41,3 +55,12 @@ def test_collect_without_a_run_is_one_error_line(tmp_path):
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "seed_3" in done.stderr
+
+
+def test_a_block_of_no_epochs_is_one_error_line(tmp_path):
+    _run(tmp_path, 0, [10.0], 25.0)
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench_learning.py"),
+                           "--seeds", "0", "--out", str(tmp_path), "--collect", "--block", "0"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "--block" in done.stderr
