@@ -28,8 +28,22 @@ import os
 import subprocess
 import sys
 import time
+from typing import NamedTuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class SeedRow(NamedTuple):
+    """One seed's line of the table."""
+    seed: int
+    env_steps: int
+    final: float       # the last epoch's evaluation (online actor)
+    final_sd: float    # its std over the evaluation episodes
+    last3: float       # mean of the last 3 evaluations
+    eval_py: float     # train.py's closing eval.py avgReward (actor-target); NaN if not logged
+    wall: float        # the run's own WallTime, seconds
+    best: float        # the best evaluation of the run
+    best_steps: int    # the env steps it came at
 
 
 def train(seed: int, run_dir: str, out: str, extra) -> None:
@@ -87,14 +101,14 @@ def main() -> int:
         returns = [float(r["Evaluation/AverageReturn"]) for r in table]
         curves.append([(int(r["TotalEnvSteps"]), v) for r, v in zip(table, returns)])
         best = max(range(len(table)), key=returns.__getitem__)  # the first if tied
-        row = (seed, int(last["TotalEnvSteps"]), returns[-1], float(last["Evaluation/StdReturn"]),
-               sum(returns[-3:]) / len(returns[-3:]),
-               final_avg_reward(os.path.join(args.out, f"seed_{seed}.log"),
-                                os.path.join(run_dir, "final.txt")),
-               float(last["WallTime"]), returns[best], int(table[best]["TotalEnvSteps"]))
+        row = SeedRow(seed, int(last["TotalEnvSteps"]), returns[-1],
+                      float(last["Evaluation/StdReturn"]), sum(returns[-3:]) / len(returns[-3:]),
+                      final_avg_reward(os.path.join(args.out, f"seed_{seed}.log"),
+                                       os.path.join(run_dir, "final.txt")),
+                      float(last["WallTime"]), returns[best], int(table[best]["TotalEnvSteps"]))
         rows.append(row)
-        print(f"seed {seed}: {row[1]} env steps, return {row[2]:.1f} +- {row[3]:.1f}, "
-              f"{row[6]:.0f} s", flush=True)
+        print(f"seed {seed}: {row.env_steps} env steps, return {row.final:.1f} +- "
+              f"{row.final_sd:.1f}, {row.wall:.0f} s", flush=True)
 
     def mean_sd(values):
         values = [v for v in values if v == v]  # drop NaN (no eval.py number in the log)
@@ -108,13 +122,14 @@ def main() -> int:
              "| mean of the last 3 evaluations | best evaluation (at env steps) "
              "| eval.py avgReward (actor-target) | training wall-clock (s) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    lines += [f"| {s} | {n} | {r:.1f} | {sd:.1f} | {r3:.1f} | {b:.1f} ({bn}) | "
-              f"{'-' if ev != ev else f'{ev:.1f}'} | {w:.0f} |"
-              for s, n, r, sd, r3, ev, w, b, bn in rows]
-    lines.append(f"| mean over seeds | | {mean_sd([r[2] for r in rows])} | "
-                 f"| {mean_sd([r[4] for r in rows])} | {mean_sd([r[7] for r in rows])} "
-                 f"| {mean_sd([r[5] for r in rows])} "
-                 f"| {sum(r[6] for r in rows) / len(rows):.0f} |")
+    lines += [f"| {r.seed} | {r.env_steps} | {r.final:.1f} | {r.final_sd:.1f} | {r.last3:.1f} "
+              f"| {r.best:.1f} ({r.best_steps}) | "
+              f"{'-' if r.eval_py != r.eval_py else f'{r.eval_py:.1f}'} | {r.wall:.0f} |"
+              for r in rows]
+    lines.append(f"| mean over seeds | | {mean_sd([r.final for r in rows])} | "
+                 f"| {mean_sd([r.last3 for r in rows])} | {mean_sd([r.best for r in rows])} "
+                 f"| {mean_sd([r.eval_py for r in rows])} "
+                 f"| {sum(r.wall for r in rows) / len(rows):.0f} |")
     lines += ["", f"Evaluations in blocks of {args.block} epochs, each seed's mean over the block, "
               "then the mean over the seeds:", "",
               "| env steps | mean over seeds (sd) |", "| --- | --- |"]
