@@ -16,15 +16,18 @@ def _run(out, seed, returns, avg_reward):
     (run / "final.txt").write_text(f"as eval.py: avgReward: {avg_reward}\n")
 
 
+def _collect(out, *args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench_learning.py"),
+                           "--out", str(out), "--collect", *args],
+                          capture_output=True, text=True, cwd=ROOT)
+
+
 def test_collect_tabulates_final_last3_best_and_eval_py(tmp_path):
     # Seed 0 peaks mid-run (50 at 2,000 steps) and ends at 20; seed 1 ties its best (40) at
     # 2,000 and 4,000 steps, and the first is reported.
     _run(tmp_path, 0, [10.0, 50.0, 30.0, 20.0], 25.0)
     _run(tmp_path, 1, [0.0, 40.0, 20.0, 40.0], 35.0)
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench_learning.py"),
-                           "--seeds", "0", "1", "--out", str(tmp_path), "--collect",
-                           "--block", "2"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = _collect(tmp_path, "--seeds", "0", "1", "--block", "2")
     assert done.returncode == 0, done.stderr
     table = (tmp_path / "learning.md").read_text()
     assert "| 0 | 4000 | 20.0 | 3.5 | 33.3 | 50.0 (2000) | 25.0 | 40 |" in table
@@ -42,25 +45,19 @@ def test_block_means_cover_the_seeds_common_epochs_only(tmp_path):
     # seed 1 stopped after 2 epochs: one block of 2 (both seeds), none from seed 0's last two
     _run(tmp_path, 0, [10.0, 50.0, 30.0, 20.0], 25.0)
     _run(tmp_path, 1, [0.0, 40.0], 35.0)
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench_learning.py"),
-                           "--seeds", "0", "1", "--out", str(tmp_path), "--collect",
-                           "--block", "2"], capture_output=True, text=True, cwd=ROOT)
+    done = _collect(tmp_path, "--seeds", "0", "1", "--block", "2")
     assert done.returncode == 0, done.stderr
     assert "| 1000-2000 | 25.0 (sd 5.0) |" in done.stdout and "| 3000-4000 |" not in done.stdout
 
 
 def test_collect_without_a_run_is_one_error_line(tmp_path):
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench_learning.py"),
-                           "--seeds", "3", "--out", str(tmp_path), "--collect"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = _collect(tmp_path, "--seeds", "3")
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "seed_3" in done.stderr
 
 
 def test_a_block_of_no_epochs_is_one_error_line(tmp_path):
     _run(tmp_path, 0, [10.0], 25.0)
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench_learning.py"),
-                           "--seeds", "0", "--out", str(tmp_path), "--collect", "--block", "0"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = _collect(tmp_path, "--seeds", "0", "--block", "0")
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "--block" in done.stderr
