@@ -39,3 +39,20 @@ def test_max_steps_cuts_episodes():
                        max_steps=2)
     assert out["returns"] == [3.0] and out["discounted_returns"] == [2.0]
     assert out["lengths"] == [2]
+
+
+class _Terms(_Scripted):
+    """_Scripted, with reward terms in its info dict as MuJoCo tasks report them."""
+
+    def step(self, action):
+        obs, reward, terminated, truncated, _ = super().step(action)
+        return obs, reward, terminated, truncated, {"reward_run": reward + 1.0,
+                                                    "reward_ctrl": -1.0}
+
+
+def test_on_step_sees_every_step_of_every_episode():
+    seen = []
+    out = run_episodes(lambda obs: np.zeros((1, 1)), _Terms(), 2, seed=0, discount=0.5,
+                       on_step=lambda i, info: seen.append((i, info["reward_run"])))
+    assert seen == [(0, 2.0), (0, 3.0), (0, 4.0), (1, 2.0), (1, 3.0), (1, 4.0)]
+    assert out["returns"] == [6.0, 6.0]
