@@ -48,7 +48,8 @@ def agent_table(argv: List[str]) -> List[str]:
     spec = env_spec(env, cfg.env_id)
     path = actor_ckpt_path(cfg)
     policy = actor_policy(load_actor(path, spec, cfg.max_action))
-    limit = cfg.max_episode_length_eval or spec.max_episode_steps
+    # an episode ends at the env's time limit or at eval's cap on its length, whichever is first
+    limit = min(n for n in (cfg.max_episode_length_eval, spec.max_episode_steps, float("inf")) if n)
     terms: List[Dict[str, float]] = []
     ends: List[str] = []
 
