@@ -29,9 +29,10 @@ from src.evaluation import evaluate  # noqa: E402
 from src.runtime import init_mindspore  # noqa: E402
 
 
-def ending(env, length: int, limit: int) -> str:
-    """'time limit', or 'terminated' with the torso's height where the task checks one."""
-    if length >= limit:
+def ending(env, terminated: bool) -> str:
+    """'time limit', or 'terminated' with the torso's height where the task checks one; `env`
+    is still at the episode's last state."""
+    if not terminated:
         return "time limit"
     u = env.unwrapped
     z_range = getattr(u, "_healthy_z_range", None)
@@ -48,10 +49,8 @@ def agent_table(argv: List[str]) -> List[str]:
     spec = env_spec(env, cfg.env_id)
     path = actor_ckpt_path(cfg)
     policy = actor_policy(load_actor(path, spec, cfg.max_action))
-    # an episode ends at the env's time limit or at eval's cap on its length, whichever is first
-    limit = min(n for n in (cfg.max_episode_length_eval, spec.max_episode_steps, float("inf")) if n)
     terms: List[Dict[str, float]] = []
-    ends: List[str] = []
+    at_end: List[str] = []  # read in each episode's last state, before the next reset
 
     def on_step(i: int, info: dict) -> None:
         if i == len(terms):
@@ -60,10 +59,9 @@ def agent_table(argv: List[str]) -> List[str]:
             if key.startswith("reward_"):
                 terms[i][key] = terms[i].get(key, 0.0) + float(value)
 
-    def on_episode(i: int, ret: float, length: int) -> None:
-        ends.append(ending(env, length, limit))
-
-    out = evaluate(policy, env, cfg, on_episode, on_step=on_step)
+    out = evaluate(policy, env, cfg, on_step=on_step,
+                   on_episode=lambda i, ret, length: at_end.append(ending(env, True)))
+    ends = [e if term else "time limit" for e, term in zip(at_end, out["terminated"])]
     keys = sorted({k for t in terms for k in t})
 
     def row(cells: List[str]) -> str:

@@ -16,13 +16,14 @@ def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env: gym.Env, n_epi
                  on_step: Callable[[int, dict], None] = None) -> Dict[str, List[float]]:
     """Runs `n_episodes` with `policy` (a [1, obs_dim] -> [1, act_dim] map, no noise).
 
-    Returns per-episode "returns", "discounted_returns" and "lengths". `max_steps` > 0 caps an
+    Returns per-episode "returns", "discounted_returns", "lengths" and "terminated" (the env
+    ended it, not its time limit or `max_steps`). `max_steps` > 0 caps an
     episode's length on top of the env's own time limit. With a `recorder` (an env made with
     render_mode="rgb_array"), every frame is offered to it and each episode is written out.
     `on_step(i, info)` sees each step's info dict (MuJoCo tasks put their reward terms there).
     """
     low, high = env.action_space.low, env.action_space.high
-    out = {"returns": [], "discounted_returns": [], "lengths": []}
+    out = {"returns": [], "discounted_returns": [], "lengths": [], "terminated": []}
     for i in range(n_episodes):
         obs, _ = env.reset(seed=seed + EVAL_SEED_OFFSET + i)
         if recorder is not None:
@@ -45,6 +46,7 @@ def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env: gym.Env, n_epi
         out["returns"].append(total)
         out["discounted_returns"].append(disc_total)
         out["lengths"].append(t)
+        out["terminated"].append(bool(terminated))
         if recorder is not None:
             recorder.end()
         if on_episode is not None:

@@ -29,6 +29,7 @@ def test_returns_and_discounted_returns_by_hand():
     out = run_episodes(lambda obs: np.full((1, 1), 5.0), env, 2, seed=7, discount=0.5)
     # 1 + 2 + 3 = 6; 1 + 0.5 * 2 + 0.25 * 3 = 2.75
     assert out["returns"] == [6.0, 6.0] and out["lengths"] == [3, 3]
+    assert out["terminated"] == [True, True]  # the env ended both, at t = 3
     assert out["discounted_returns"] == [2.75, 2.75]
     assert env.seeds == [7 + EVAL_SEED_OFFSET, 8 + EVAL_SEED_OFFSET]
     assert set(env.actions) == {1.0}  # the policy's 5.0, clipped to the action bounds
@@ -39,6 +40,7 @@ def test_max_steps_cuts_episodes():
                        max_steps=2)
     assert out["returns"] == [3.0] and out["discounted_returns"] == [2.0]
     assert out["lengths"] == [2]
+    assert out["terminated"] == [False]  # cut by max_steps, not ended by the env
 
 
 class _Terms(_Scripted):
